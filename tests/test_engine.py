@@ -1,0 +1,132 @@
+"""The engine on toy claims whose truth is known: it must confirm, refute, abstain and shrink."""
+
+import hypothesis.strategies as st
+import pytest
+import torch
+
+from theorems import PROFILES, Claim, Formula, Measurement, Reading, RunConfig, Source, check_claim
+from theorems.engine import Profile, point_seed
+
+SOURCE = Source("toy.txt", "Toy section")
+
+
+def variance_claim(true_factor: float = 1.0, **overrides) -> Claim:
+    """Var[aX] = a² Var[X] for X ~ N(0, 1), measured as the mean of (aX)²; the truth is
+    true_factor·a² so that a planted deviation can be dialled in."""
+
+    def measure(p, ctx):
+        a = p["a"]
+
+        def draw(n):
+            x = torch.randn(n, generator=ctx.generator, device=ctx.device, dtype=ctx.dtype)
+            return (a * x * true_factor ** 0.5) ** 2
+
+        return ctx.mean(draw, bytes_per_replicate=8)
+
+    fields = dict(
+        id="toy-variance", title="Var[aX] = a² Var[X]", inventory_ids=("000-03",), source=SOURCE,
+        statement="Var[aX] = a² Var[X]", kind="stochastic",
+        domain={"a": st.sampled_from([0.5, 1.0, 2.0, 3.0])}, measure=measure,
+        stated=lambda p: p["a"] ** 2,
+        mutants=(Formula("Var[aX] = a Var[X]", lambda p: p["a"]),
+                 Formula("Var[aX] = |a| Var[X]", lambda p: abs(p["a"]))),
+        design=({"a": 2.0}, {"a": 3.0}), resolution=0.05)
+    fields.update(overrides)
+    return Claim(**fields)
+
+
+def config(samples=200_000, examples=4, seed=0):
+    return RunConfig(profile=Profile("test", samples=samples, examples=examples, design=None), seed=seed)
+
+
+def test_true_claim_is_confirmed_and_mutants_refuted():
+    result = check_claim(variance_claim(), config())
+    assert result["verdict"] == "confirmed", result["verdict_reason"]
+    assert [m["verdict"] for m in result["mutants"]] == ["refuted", "refuted"]
+    for point in result["evidence"]:
+        assert point["ci_low"] <= point["stated"] <= point["ci_high"]
+        assert 0 < point["detectable"] < 0.2
+
+
+def test_deviation_below_resolution_is_not_refuted():
+    result = check_claim(variance_claim(true_factor=1.02), config())  # 2 % off, resolution 5 %
+    assert result["verdict"] != "refuted"
+
+
+def test_deviation_above_resolution_is_refuted_with_counterexample():
+    result = check_claim(variance_claim(true_factor=1.3), config())
+    assert result["verdict"] == "refuted"
+    example = result["counterexample"]
+    assert example["estimate"] == pytest.approx(1.3 * example["stated"], rel=0.05)
+
+
+def test_too_small_a_budget_is_inconclusive():
+    result = check_claim(variance_claim(), config(samples=30))
+    assert result["verdict"] == "inconclusive"
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    first, again = check_claim(variance_claim(), config()), check_claim(variance_claim(), config())
+    other = check_claim(variance_claim(), config(seed=1))
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    assert strip(first) == strip(again)
+    assert first["evidence"][0]["estimate"] != other["evidence"][0]["estimate"]
+
+
+def test_point_seed_depends_on_point_not_on_history():
+    assert point_seed(0, "c", "r", {"a": 1, "b": 2}) == point_seed(0, "c", "r", {"b": 2, "a": 1})
+    assert point_seed(0, "c", "r", {"a": 1}) != point_seed(0, "c", "r", {"a": 2})
+    assert point_seed(0, "c", "r", {"a": 1}) != point_seed(1, "c", "r", {"a": 1})
+
+
+def test_planted_corner_error_is_found_and_shrunk_to_the_corner():
+    def measure(p, ctx):
+        wrong = p["x"] >= 90 and p["y"] >= 70
+        return Measurement(float(p["x"] + p["y"] + (1 if wrong else 0)))
+
+    claim = Claim(
+        id="toy-corner", title="x + y", inventory_ids=("000-01",), source=SOURCE, statement="f = x + y",
+        kind="identity", domain={"x": st.integers(0, 100), "y": st.integers(0, 100)}, measure=measure,
+        stated=lambda p: p["x"] + p["y"], mutants=(Formula("f = x", lambda p: p["x"]),), atol=1e-9,
+        resolution=0.0)
+    result = check_claim(claim, config(examples=300))
+    assert result["verdict"] == "refuted"
+    assert result["counterexample"]["params"] == {"x": 90, "y": 70}
+    assert result["mutants"][0]["verdict"] == "refuted"
+
+
+def test_reading_dependent_claim_is_conditional():
+    def measure(p, ctx):
+        return Measurement(2.0 if p["reading"] == "doubled" else 1.0)
+
+    claim = Claim(
+        id="toy-readings", title="f = 1", inventory_ids=("000-01",), source=SOURCE, statement="f = 1",
+        kind="identity", domain={"k": st.integers(0, 3)}, measure=measure, stated=lambda p: 1.0,
+        mutants=(Formula("f = 3", lambda p: 3.0),),
+        readings=(Reading("plain", params={"reading": "plain"}), Reading("doubled", params={"reading": "doubled"})),
+        alternatives=(Formula("f = 2", lambda p: 2.0, reading="doubled"),), atol=1e-12, resolution=0.0)
+    result = check_claim(claim, config())
+    assert result["verdict"] == "conditional"
+    assert "'plain'" in result["verdict_reason"] and "'doubled'" in result["verdict_reason"]
+    assert result["alternatives"] == [{"statement": "f = 2", "reading": "doubled", "verdict": "confirmed"}]
+    assert result["counterexample"]["reading"] == "doubled"
+
+
+def test_bonferroni_split_is_reported():
+    result = check_claim(variance_claim(), config(examples=4), n_claims=5)
+    assert result["alpha"] == pytest.approx(0.01 / 5)
+    assert result["point_alpha"] == pytest.approx(0.01 / 5 / (2 + 4))
+
+
+def test_divergent_measurement_is_data_not_a_crash():
+    claim = Claim(
+        id="toy-diverge", title="bounded", inventory_ids=("000-01",), source=SOURCE, statement="f ≤ 1",
+        kind="bound", domain={"k": st.integers(0, 2)}, relation="le",
+        measure=lambda p, ctx: Measurement(torch.tensor([0.5, float("inf"), float("nan")])),
+        stated=lambda p: 1.0, mutants=(Formula("f ≤ 0", lambda p: 0.0),))
+    result = check_claim(claim, config())
+    assert result["verdict"] == "refuted"
+
+
+def test_profiles_exist():
+    assert {"smoke", "standard", "thorough"} <= set(PROFILES)

@@ -1,0 +1,191 @@
+"""The command line: ``theorycheck list | show ID | run | bench``.
+
+``run`` exits 0 when the run completed, whatever the verdicts (they are findings), 2 on bad
+input (nothing is written then), and 130 when interrupted (nothing half-written is left).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from theorems.claim import REGISTRY, Claim
+from theorems.engine import PROFILES
+from theorems.runner import (
+    UsageError,
+    default_out_dir,
+    load_catalogue,
+    load_claims_file,
+    make_config,
+    run_claims,
+    select_claims,
+    write_outputs,
+)
+
+REPORTS_ROOT = Path("reports")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="theorycheck",
+        description="Check the claims of deep-learning teaching material by measurement.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list the claims")
+    listing.add_argument("--claims-file", help="also list the claims declared in this Python file")
+
+    show = commands.add_parser("show", help="show one claim in full")
+    show.add_argument("claim_id", metavar="ID")
+    show.add_argument("--claims-file", help="look in the claims declared in this Python file too")
+
+    run = commands.add_parser("run", help="check claims and write results and a report")
+    run.add_argument("--profile", default="standard", choices=list(PROFILES),
+                     help="how much work per claim (default: standard)")
+    run.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    run.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    run.add_argument("--claims", action="append", metavar="PATTERN",
+                     help="glob on claim id or inventory ID, e.g. 'gd-*' or '004-0?'; repeatable")
+    run.add_argument("--claims-file", help="run the claims declared in this Python file instead of the catalogue")
+    run.add_argument("--out", type=Path, help="output folder (default: a new folder under reports/)")
+    run.add_argument("--alpha", type=float, default=0.01, help="false-alarm budget of the run (default 0.01)")
+    run.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                     help="Monte Carlo sampling dtype; moments always accumulate in float64")
+    run.add_argument("--max-memory", type=float, default=256, metavar="MIB",
+                     help="memory cap of one Monte Carlo chunk in MiB (default 256)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    bench = commands.add_parser("bench", help="Monte Carlo throughput against a bare torch.randn")
+    bench.add_argument("--device", default="auto")
+    bench.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    bench.add_argument("--samples", type=int, default=200_000, help="replicates per timing")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        load_catalogue()
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"theorycheck: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("theorycheck: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _pool(args: argparse.Namespace) -> list[Claim]:
+    return load_claims_file(args.claims_file) if args.claims_file else list(REGISTRY)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.claims_file:
+        load_claims_file(args.claims_file)
+    width = max(len(c.id) for c in REGISTRY)
+    for claim in REGISTRY:
+        print(f"{claim.id:<{width}}  {claim.kind:<10}  {','.join(claim.inventory_ids):<24}  {claim.title}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    if args.claims_file:
+        load_claims_file(args.claims_file)
+    try:
+        claim = REGISTRY.get(args.claim_id)
+    except KeyError as error:
+        raise UsageError(error.args[0]) from None
+    wrap = lambda text: textwrap.fill(text, 100, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    print(f"{claim.id}: {claim.title}")
+    print(f"inventory: {', '.join(claim.inventory_ids)}")
+    print(f"source:    {claim.source.document}, section '{claim.source.section}'")
+    print(f"kind:      {claim.kind} (relation {claim.relation}, resolution {claim.resolution:g}"
+          + (f", atol {claim.atol:g})" if claim.atol else ")"))
+    print("statement:")
+    print(wrap(claim.statement))
+    if claim.assumptions:
+        print("assumptions:")
+        for assumption in claim.assumptions:
+            print(wrap(f"- {assumption}"))
+    print("readings:")
+    for reading in claim.readings:
+        print(wrap(f"- {reading.name}: {reading.description}" if reading.description else f"- {reading.name}"))
+    print("domain:")
+    for name, strategy in claim.domain.items():
+        print(wrap(f"- {name}: {strategy!r}"))
+    print("mutants (each must be refuted):")
+    for mutant in claim.mutants:
+        print(wrap(f"- {mutant.statement}"))
+    if claim.alternatives:
+        print("alternatives compared:")
+        for alternative in claim.alternatives:
+            print(wrap(f"- {alternative.statement}"))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = make_config(profile=args.profile, seed=args.seed, device=args.device, dtype=args.dtype,
+                         alpha=args.alpha, max_memory_mib=args.max_memory)
+    claims = select_claims(args.claims, _pool(args))
+    out_dir = args.out or default_out_dir(REPORTS_ROOT, config)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} exists and is not a folder")
+    show_progress = not args.quiet and sys.stderr.isatty()
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=True)
+    points = [0]
+
+    def progress(claim: Claim) -> None:  # called as each claim starts
+        if bar is not None:
+            bar.update(1 if bar.desc else 0)
+            bar.set_description(claim.id)
+
+    def on_point() -> None:
+        points[0] += 1
+        if bar is not None:
+            bar.set_postfix(points=points[0])
+
+    try:
+        results = run_claims(claims, config, claims_file=args.claims_file, progress=progress, on_point=on_point)
+        if bar is not None:
+            bar.update(bar.total - bar.n)
+    finally:
+        if bar is not None:
+            bar.close()
+    written = write_outputs(results, out_dir)
+    if args.out is None:
+        from theorems.report import update_index
+
+        update_index(REPORTS_ROOT, out_dir)
+    counts: dict[str, int] = {}
+    for claim in results["claims"]:
+        counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
+    width = max(len(c["id"]) for c in results["claims"])
+    for claim in results["claims"]:
+        print(f"{claim['verdict']:<12} {claim['id']:<{width}}  {claim['verdict_reason']}")
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    print(f"\n{len(results['claims'])} claims: {summary} in {results['run']['seconds']:.1f} s "
+          f"on {results['run']['device']}")
+    report = next((p for p in written if p.name == "report.html"), out_dir)
+    print(f"report: {report}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from theorems.bench import benchmark_minibatch_variance
+
+    if args.samples < 1000:
+        raise UsageError(f"--samples must be >= 1000, got {args.samples}")
+    config = make_config(profile="standard", seed=0, device=args.device, dtype=args.dtype)
+    print(benchmark_minibatch_variance(config, samples=args.samples))
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "bench": cmd_bench}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The runner: picks claims, checks them, and writes the run's files all at once or not at all.
+
+Everything a user can get wrong (claim pattern, profile, device, claims file, parameters) is
+checked before any work starts, and raises :class:`UsageError`; the command line turns that into
+a message and exit status 2. Files are written into a temporary folder beside the destination and
+moved into place only when the run is complete, so an interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+import theorems
+from theorems.claim import REGISTRY, Claim
+from theorems.engine import PROFILES, RunConfig, check_claim
+
+SCHEMA_VERSION = 1
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class UsageError(ValueError):
+    """Bad input from the user: reported in one line, exit status 2, nothing written."""
+
+
+def load_catalogue() -> None:
+    """Register the built-in claims (importing the modules registers them once)."""
+    import theorems.claims  # noqa: F401
+
+
+def load_claims_file(path: str | os.PathLike) -> list[Claim]:
+    """Import a user's claims file and return the claims it registered."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"claims file not found: {path}")
+    before = {claim.id for claim in REGISTRY}
+    name = f"theorycheck_user_claims_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"claims file is not a Python file: {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    except Exception as error:  # any failure of the user's code is bad input, reported in one line
+        sys.modules.pop(name, None)
+        raise UsageError(f"claims file {path} failed to import: {type(error).__name__}: {error}") from error
+    added = [claim for claim in REGISTRY if claim.id not in before]
+    if not added:
+        raise UsageError(f"claims file {path} declares no claims (use @theorems.claim(...))")
+    return added
+
+
+def select_claims(patterns: Sequence[str] | None, pool: Sequence[Claim] | None = None) -> list[Claim]:
+    """Claims matching any pattern (glob on id or inventory ID) in ``pool`` (default: all)."""
+    pool = list(REGISTRY) if pool is None else list(pool)
+    if not patterns:
+        return pool
+    import fnmatch
+
+    chosen = [c for c in pool if any(fnmatch.fnmatch(name, pattern) for pattern in patterns
+                                     for name in (c.id, *c.inventory_ids))]
+    if not chosen:
+        raise UsageError(f"no claim matches {', '.join(patterns)}; `theorycheck list` shows the claims")
+    return chosen
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r}: use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cpu":
+        return device
+    if device.type != "cuda":
+        raise UsageError(f"unsupported device {name!r}: use auto, cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        raise UsageError(f"device {name!r} asked for, but CUDA is not available "
+                         f"(torch {torch.__version__}); use --device cpu or auto")
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise UsageError(f"device {name!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")
+    return device
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model} ({torch.get_num_threads()} threads)"
+
+
+def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32", alpha: float = 0.01,
+                max_memory_mib: float = 256) -> RunConfig:
+    """Validate the run's parameters and build its configuration."""
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if seed < 0:
+        raise UsageError(f"seed must be >= 0, got {seed}")
+    if not 0 < alpha < 1:
+        raise UsageError(f"alpha must be in (0, 1), got {alpha}")
+    if max_memory_mib <= 0:
+        raise UsageError(f"max memory must be > 0 MiB, got {max_memory_mib}")
+    dtypes = {"float32": torch.float32, "float64": torch.float64}
+    if dtype not in dtypes:
+        raise UsageError(f"dtype must be float32 or float64, got {dtype!r}")
+    return RunConfig(profile=PROFILES[profile], seed=seed, device=resolve_device(device),
+                     dtype=dtypes[dtype], alpha=alpha, max_bytes=int(max_memory_mib * 2**20))
+
+
+def git_revision() -> str | None:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True, timeout=5, check=True)
+        return out.stdout.strip() or None
+    return None
+
+
+def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str | None = None,
+               progress: Callable[[Claim], Any] | None = None,
+               on_point: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Check the claims and return the results dict (docs/results-schema.md)."""
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    start = time.perf_counter()
+    results = []
+    for claim in claims:
+        if progress is not None:
+            progress(claim)
+        results.append(check_claim(claim, config, n_claims=len(claims), on_point=on_point))
+    per_claim = config.alpha / max(1, len(claims))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "seed": config.seed,
+            "profile": config.profile.name,
+            "device": str(config.device),
+            "device_name": device_name(config.device),
+            "dtype": str(config.dtype).removeprefix("torch."),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "theorycheck": theorems.__version__,
+            "git_revision": git_revision(),
+            "started": started.isoformat(),
+            "seconds": round(time.perf_counter() - start, 3),
+            "alpha": config.alpha,
+            "alpha_split": (f"Bonferroni: {config.alpha:g} over {len(claims)} claim(s) = {per_claim:.3g} each, "
+                            "then over each claim's readings and planned points (point_alpha)"),
+            "claims_file": claims_file,
+        },
+        "claims": results,
+    }
+
+
+def results_table(results: dict[str, Any]) -> pd.DataFrame:
+    """One row per evidence point, for results.csv."""
+    rows = []
+    for claim in results["claims"]:
+        for point in claim["evidence"]:
+            rows.append({
+                "claim": claim["id"], "claim_verdict": claim["verdict"],
+                "inventory_ids": " ".join(claim["inventory_ids"]), "reading": point["reading"],
+                "params": json.dumps(point["params"], sort_keys=True, ensure_ascii=False),
+                **{key: point[key] for key in ("estimate", "stated", "ci_low", "ci_high", "se",
+                                                "detectable", "samples", "verdict")},
+            })
+    columns = ["claim", "claim_verdict", "inventory_ids", "reading", "params", "estimate", "stated",
+               "ci_low", "ci_high", "se", "detectable", "samples", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write results.json, results.csv and the report into ``out_dir`` atomically."""
+    from theorems.report import write_report
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        (staging / "results.json").write_text(
+            json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        results_table(results).to_csv(staging / "results.csv", index=False)
+        write_report(results, staging)
+        written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+        if not out_dir.exists():
+            staging.rename(out_dir)
+        else:
+            for entry in sorted(staging.iterdir()):
+                target = out_dir / entry.name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                os.replace(entry, target)
+        return [out_dir / p for p in written]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def default_out_dir(reports_root: Path, config: RunConfig) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = reports_root / f"{stamp}-{config.profile.name}-seed{config.seed}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out

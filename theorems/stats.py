@@ -1,0 +1,156 @@
+"""The one verdict rule, and the one Monte Carlo sampler.
+
+Stochastic points (an interval-equivalence rule, as in TensorFlow Probability's statistical
+testing and scipy's bootstrap-interval checks):
+
+    band = resolution · scale          (scale = |stated| unless the claim names another)
+    CI   = estimate ± z_{1−α/2} · se   (normal interval of a mean of i.i.d. replicates)
+
+    refuted       the whole CI lies outside stated ± band (deviation significant at α *and*
+                  larger than the resolution);
+    confirmed     the whole CI lies inside stated ± band;
+    inconclusive  otherwise: the sample was too small to tell.
+
+If the truth lies inside the band, a refutation needs the CI to miss the truth, which happens
+with probability at most α/2: α bounds the false-alarm rate. ``detectable`` is the smallest
+relative deviation (in units of scale) that is refuted with 80 % power at this sample size:
+resolution + (z_{1−α/2} + z_{0.8}) · se / scale.
+
+Deterministic points compare elementwise with tolerance ``atol + resolution·|stated|``; behaviour
+labels compare by equality.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+CONFIRMED, REFUTED, INCONCLUSIVE, CONDITIONAL = "confirmed", "refuted", "inconclusive", "conditional"
+VERDICTS = (CONFIRMED, REFUTED, CONDITIONAL, INCONCLUSIVE)
+POWER = 0.8
+
+
+@dataclass(frozen=True)
+class PointVerdict:
+    """One formula judged at one point against one measurement."""
+
+    estimate: Any  # the measured value at the most telling element (number or label)
+    stated: Any  # the formula's value there
+    ci_low: Any
+    ci_high: Any
+    verdict: str
+    detectable: float | None = None  # smallest relative deviation detectable (stochastic only)
+    index: int | None = None  # element of an array measurement that was reported
+
+
+def z_two_sided(alpha: float) -> float:
+    """z_{1−α/2}."""
+    return NormalDist().inv_cdf(1 - alpha / 2)
+
+
+def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float, resolution: float,
+                     scale: float | None, relation: str) -> PointVerdict:
+    """The interval rule above, for relation "eq", "le" (estimate ≤ stated) or "ge"."""
+    stated = float(stated)
+    scale = abs(stated) if scale is None else abs(float(scale))
+    z = z_two_sided(alpha)
+    low, high = estimate - z * se, estimate + z * se
+    band = resolution * scale
+    if not (math.isfinite(estimate) and math.isfinite(se)):
+        return PointVerdict(estimate, stated, low, high, INCONCLUSIVE, None)
+    above = low > stated + band  # surely above the band
+    below = high < stated - band  # surely below it
+    inside_high = high <= stated + band
+    inside_low = low >= stated - band
+    if relation == "eq":
+        refuted, confirmed = above or below, inside_low and inside_high
+    elif relation == "le":
+        refuted, confirmed = above, inside_high
+    elif relation == "ge":
+        refuted, confirmed = below, inside_low
+    else:
+        raise ValueError(f"a stochastic claim compares numbers, not with relation {relation!r}")
+    verdict = REFUTED if refuted else CONFIRMED if confirmed else INCONCLUSIVE
+    detectable = (band + (z + NormalDist().inv_cdf(POWER)) * se) / scale if scale > 0 else math.inf
+    return PointVerdict(estimate, stated, low, high, verdict, detectable)
+
+
+def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: float, atol: float) -> PointVerdict:
+    """Elementwise comparison; reports the element that fails worst (or is closest to failing)."""
+    if relation == "label" or isinstance(measured, str):
+        verdict = CONFIRMED if measured == stated else REFUTED
+        return PointVerdict(measured, stated, measured, measured, verdict)
+    m = _as_float_array(measured)
+    s = np.broadcast_to(_as_float_array(stated), m.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        tol = atol + rtol * np.abs(s)
+        if relation == "eq":
+            slack = tol - np.abs(m - s)
+        elif relation == "le":
+            slack = s + tol - m
+        elif relation == "ge":
+            slack = m - (s - tol)
+        else:
+            raise ValueError(f"unknown relation {relation!r}")
+    slack = np.where(np.isnan(slack), -np.inf, slack)  # a NaN measurement satisfies no relation
+    worst = int(np.argmin(slack)) if slack.size else 0
+    verdict = CONFIRMED if slack.size == 0 or slack.flat[worst] >= 0 else REFUTED
+    est, st = (float(m.flat[worst]), float(s.flat[worst])) if m.size else (math.nan, math.nan)
+    return PointVerdict(est, st, est, est, verdict, None, worst if m.ndim else None)
+
+
+def _as_float_array(x: Any) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().to("cpu", torch.float64).numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo mean with its standard error."""
+
+    mean: float
+    se: float
+    samples: int
+
+
+class MonteCarlo:
+    """Draws replicates in chunks on one device and accumulates moments in float64.
+
+    ``draw(n)`` must return a tensor of ``n`` replicate statistics (any float dtype); the engine
+    calls it with chunks sized so that a chunk needs at most ``max_bytes`` given the caller's
+    ``bytes_per_replicate``. Randomness comes from the context's generator, so results depend only
+    on (run seed, claim, point) and not on the chunk size's history.
+    """
+
+    def __init__(self, *, samples: int, max_bytes: int) -> None:
+        if samples < 2:
+            raise ValueError(f"Monte Carlo needs at least 2 samples, got {samples}")
+        self.samples = samples
+        self.max_bytes = max_bytes
+
+    def chunk_size(self, bytes_per_replicate: int) -> int:
+        return max(1, min(self.samples, self.max_bytes // max(1, bytes_per_replicate)))
+
+    def mean(self, draw: Callable[[int], torch.Tensor], *, bytes_per_replicate: int) -> Estimate:
+        chunk = self.chunk_size(bytes_per_replicate)
+        count, mean, m2 = 0, 0.0, 0.0  # Chan et al.'s pairwise merge of (count, mean, M2)
+        while count < self.samples:
+            n = min(chunk, self.samples - count)
+            values = draw(n).reshape(-1).to(torch.float64)
+            if values.numel() != n:
+                raise ValueError(f"draw({n}) returned {values.numel()} values")
+            chunk_mean = float(values.mean())
+            chunk_m2 = float((values - chunk_mean).square().sum())
+            delta = chunk_mean - mean
+            total = count + n
+            mean += delta * n / total
+            m2 += chunk_m2 + delta * delta * count * n / total
+            count = total
+        return Estimate(mean, math.sqrt(m2 / (count - 1) / count), count)
