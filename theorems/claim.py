@@ -167,6 +167,9 @@ class Registry:
         self._claims[claim.id] = claim
         return claim
 
+    def remove(self, claim_id: str) -> None:
+        self._claims.pop(claim_id, None)
+
     def __iter__(self):
         return iter(self._claims.values())
 

@@ -181,7 +181,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.samples < 1000:
         raise UsageError(f"--samples must be >= 1000, got {args.samples}")
     config = make_config(profile="standard", seed=0, device=args.device, dtype=args.dtype)
-    print(benchmark_minibatch_variance(config, samples=args.samples))
+    print(benchmark_minibatch_variance(config, samples=args.samples).to_string(index=False))
     return 0
 
 

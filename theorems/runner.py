@@ -44,11 +44,16 @@ def load_catalogue() -> None:
     import theorems.claims  # noqa: F401
 
 
+_LOADED_FROM: dict[Path, list[str]] = {}  # claims file -> ids it registered
+
+
 def load_claims_file(path: str | os.PathLike) -> list[Claim]:
     """Import a user's claims file and return the claims it registered."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"claims file not found: {path}")
+    for claim_id in _LOADED_FROM.pop(path.resolve(), ()):  # loading a file again replaces its claims
+        REGISTRY.remove(claim_id)
     before = {claim.id for claim in REGISTRY}
     name = f"theorycheck_user_claims_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -62,6 +67,7 @@ def load_claims_file(path: str | os.PathLike) -> list[Claim]:
         sys.modules.pop(name, None)
         raise UsageError(f"claims file {path} failed to import: {type(error).__name__}: {error}") from error
     added = [claim for claim in REGISTRY if claim.id not in before]
+    _LOADED_FROM[path.resolve()] = [claim.id for claim in added]
     if not added:
         raise UsageError(f"claims file {path} declares no claims (use @theorems.claim(...))")
     return added

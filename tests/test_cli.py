@@ -1,0 +1,121 @@
+"""The command line end to end: outputs, reproducibility, bad input, interruption."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from theorems.cli import main
+
+EXAMPLE_CLAIMS = Path(__file__).resolve().parent.parent / "examples" / "my_claims.py"
+QUICK = ["run", "--profile", "smoke", "--device", "cpu", "--quiet", "--claims", "ema-*"]
+
+
+def run_cli(*args) -> int:
+    """The exit status of ``theorycheck ARGS`` (argparse's own errors included)."""
+    try:
+        return main([str(a) for a in args])
+    except SystemExit as exit_:
+        return exit_.code
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_run_writes_results_and_is_reproducible(tmp_path, capsys):
+    assert run_cli(*QUICK, "--out", tmp_path / "a") == 0
+    assert run_cli(*QUICK, "--out", tmp_path / "b") == 0
+    first = json.loads((tmp_path / "a" / "results.json").read_text())
+    second = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert first["schema_version"] == 1
+    assert {"seed", "profile", "device", "device_name", "python", "torch", "numpy", "started", "seconds"} <= set(
+        first["run"])
+    claim = first["claims"][0]
+    assert {"id", "inventory_ids", "source", "statement", "kind", "verdict", "alpha", "resolution", "evidence",
+            "counterexample", "mutants", "samples", "seconds"} <= set(claim)
+    assert {"params", "estimate", "stated", "ci_low", "ci_high", "verdict"} <= set(claim["evidence"][0])
+
+    def without_timings(results):
+        results = json.loads(json.dumps(results))
+        for key in ("seconds", "started"):
+            results["run"].pop(key)
+        for c in results["claims"]:
+            c.pop("seconds")
+        return results
+
+    assert without_timings(first) == without_timings(second)
+    table = pd.read_csv(tmp_path / "a" / "results.csv")
+    assert len(table) == len(claim["evidence"])
+    assert "ema-limiting-variance" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--claims", "no-such-claim"], "no claim matches"),
+    (["--profile", "enormous"], "invalid choice"),
+    (["--seed", "-1"], "seed must be >= 0"),
+    (["--alpha", "2"], "alpha must be in (0, 1)"),
+    (["--max-memory", "0"], "max memory must be > 0"),
+    (["--device", "tpu"], "device"),
+    (["--claims-file", "does/not/exist.py"], "claims file not found"),
+])
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, message):
+    assert run_cli("run", "--quiet", "--out", tmp_path / "out", *args) == 2
+    assert message in capsys.readouterr().err
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here, so asking for it is not an error")
+def test_cuda_asked_for_but_absent(tmp_path, capsys):
+    assert run_cli("run", "--quiet", "--device", "cuda", "--out", tmp_path / "out") == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert leftovers(tmp_path) == []
+
+
+def test_claims_file_that_fails_to_import(tmp_path, capsys):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import no_such_module_anywhere\n")
+    assert run_cli("run", "--quiet", "--claims-file", broken, "--out", tmp_path / "out") == 2
+    assert "failed to import" in capsys.readouterr().err
+    assert leftovers(tmp_path) == [broken]
+
+
+def test_users_claims_file_runs(tmp_path):
+    out = tmp_path / "mine"
+    assert run_cli("run", "--profile", "smoke", "--device", "cpu", "--quiet", "--claims-file", EXAMPLE_CLAIMS,
+                   "--out", out) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [c["id"] for c in results["claims"]] == ["variance-of-weighted-sum"]
+    assert results["claims"][0]["mutants"][0]["verdict"] == "refuted"
+    assert results["run"]["claims_file"] == str(EXAMPLE_CLAIMS)
+
+
+def test_interrupted_run_leaves_nothing_behind(tmp_path, capsys):
+    interrupting = tmp_path / "interrupting.py"
+    interrupting.write_text(textwrap.dedent('''
+        import hypothesis.strategies as st
+        from theorems import Formula, Measurement, Source, claim
+
+        @claim(id="interrupts", inventory_ids=("000-01",), source=Source("x.txt", "s"), statement="f = 0",
+               kind="identity", domain={"k": st.integers(0, 1)}, stated=lambda p: 0.0,
+               mutants=[Formula("f = 1", lambda p: 1.0)])
+        def interrupts(p, ctx):
+            raise KeyboardInterrupt
+    '''))
+    assert run_cli("run", "--quiet", "--claims-file", interrupting, "--out", tmp_path / "out") == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert leftovers(tmp_path) == [interrupting]
+
+
+def test_list_and_show(capsys):
+    assert run_cli("list") == 0
+    listing = capsys.readouterr().out
+    assert "minibatch-gradient-variance" in listing and "000-16" in listing
+    assert run_cli("show", "step-size-regimes") == 0
+    shown = capsys.readouterr().out
+    assert "003-05" in shown and "mutants" in shown and "η_opt = 1/a" in shown
+    assert run_cli("show", "no-such-claim") == 2
+    assert "unknown claim" in capsys.readouterr().err
