@@ -101,7 +101,7 @@ def _stated(p):
             for fan_in in (4, 64, 256) for scheme in ("N(0, 1)", "N(0, 1)/√d")),
     figure=Figure(kind="points", x="fan_in", xlabel="fan-in n_in", ylabel="Var of the output", logx=True, logy=True,
                   series="scheme"),
-    samples_factor=4.0,  # o² of a product of normals is heavy-tailed (kurtosis 9 at n_in = 1)
+    samples_factor=2.5,  # o² of a product of normals is heavy-tailed (kurtosis 9 at n_in = 1)
 )
 def init_output_variance(p, ctx):
     """Monte Carlo mean of o² (or o) over fresh weights (and fresh inputs when random)."""

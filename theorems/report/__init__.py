@@ -1,0 +1,65 @@
+"""The report of a run: ``report.md``, a self-contained ``report.html`` and one figure per claim.
+
+Public API::
+
+    write_report(results, out_dir) -> list[Path]   # the files written into out_dir
+    update_index(reports_root, run_dir) -> Path    # reports_root/index.md, plus reports_root/latest
+
+``results`` follows docs/results-schema.md. Apart from the timings (``run.seconds`` and each
+claim's ``seconds``), every byte written is a pure function of ``results``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from theorems.report.content import report_blocks
+from theorems.report.document import to_html, to_markdown
+from theorems.report.figures import render_figure
+from theorems.report.index import update_index
+
+__all__ = ["update_index", "write_report"]
+
+
+def figure_name(claim_id: str) -> str:
+    """The figure's file name: the claim id with anything unsafe in a file name replaced."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", claim_id).strip("._") or "claim"
+    return f"{stem}.png"
+
+
+def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/<claim-id>.png`` into ``out_dir``.
+
+    ``out_dir`` must exist; the caller makes the whole folder appear atomically. Returns the paths
+    written: the markdown report, the HTML report, then the figures in claim order.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ValueError(f"report folder must exist, got {out_dir}")
+    figures: dict[str, tuple[str, bytes]] = {}
+    for claim in results.get("claims") or []:
+        claim_id = str(claim.get("id", ""))
+        path = f"figures/{figure_name(claim_id)}"
+        if claim_id in figures or path in {p for p, _ in figures.values()}:
+            raise ValueError(f"two claims share the figure file {path} (claim id {claim_id!r})")
+        figures[claim_id] = (path, render_figure(claim))
+
+    blocks = report_blocks(results, figures)
+    markdown, html = out_dir / "report.md", out_dir / "report.html"
+    markdown.write_text(to_markdown(blocks), encoding="utf-8")
+    html.write_text(to_html(blocks, title=_title(results)), encoding="utf-8")
+    written = [markdown, html]
+    if figures:
+        (out_dir / "figures").mkdir(exist_ok=True)
+    for path, png in figures.values():
+        (out_dir / path).write_bytes(png)
+        written.append(out_dir / path)
+    return written
+
+
+def _title(results: Mapping[str, Any]) -> str:
+    run = results.get("run") or {}
+    return f"theorycheck report — {run.get('started', '')} — {run.get('profile', '')}".strip(" —")

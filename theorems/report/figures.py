@@ -1,0 +1,333 @@
+"""One figure per claim: the measurements with their intervals drawn beside the stated formula.
+
+Figures use matplotlib's object-oriented API with the Agg canvas (no pyplot, no global state), the
+default style plus :data:`STYLE`, and PNGs saved without the ``Software`` tag, so the same claim
+gives byte-identical files on every run.
+
+``figure.kind == "points"``: estimate ± interval against ``params[figure.x]``, one colour per
+series, the stated value dashed in the same colour; refuted points get a red ×, inconclusive
+points a grey ring, non-finite estimates a triangle on the top edge. Behaviour labels
+(``"converges"``, ...) are drawn on a categorical y axis.
+``figure.kind == "traces"``: one colour per evidence point, measured trajectory solid and stated
+trajectory dashed.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import matplotlib.style
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from theorems.report.values import as_number, format_params, format_value, is_label
+
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 4.0, 100
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.prop_cycle": matplotlib.rcParamsDefault["axes.prop_cycle"],
+}
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+MAX_TRACES = 9
+LEGEND_HEIGHT_IN = 0.55  # a two-row legend fits in HEIGHT_IN; a taller one makes the figure taller
+LOG_DECADES = 12  # the most decades a log-y trace figure shows
+# Behaviour labels in the order they are drawn from bottom to top; other labels follow in order of appearance.
+LABEL_ORDER = ("converges", "oscillates", "diverges")
+
+
+def render_figure(claim: Mapping[str, Any]) -> bytes:
+    """The claim's figure as PNG bytes (``WIDTH_IN`` × ``HEIGHT_IN`` inches at ``DPI``)."""
+    spec = claim.get("figure") or {}
+    with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        if spec.get("kind") == "traces":
+            _draw_traces(axes, claim, spec)
+        else:
+            _draw_points(axes, claim, spec)
+        axes.set_title(str(claim.get("id", "")))
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _float(value: Any) -> float:
+    number = as_number(value)
+    return math.nan if number is None else number
+
+
+def _finite(value: Any) -> bool:
+    number = as_number(value)
+    return number is not None and math.isfinite(number)
+
+
+def _legend(axes, handles: Sequence[Any], labels: Sequence[str]) -> None:
+    """Legend below the axes, so it never hides a point: two rows where the labels fit across the
+    figure, fewer columns (and a taller figure) where they do not. Long labels wrap onto two lines."""
+    if not handles:
+        return
+    figure = axes.figure
+    labels = [_wrap(label) for label in labels]
+    renderer = figure.canvas.get_renderer()
+    for ncols in range(min(4, math.ceil(len(handles) / 2)), 0, -1):
+        legend = figure.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= 0.98 * figure.bbox.width:
+            break
+        legend.remove()
+    extra_rows = max(legend.get_window_extent(renderer).height / figure.dpi - LEGEND_HEIGHT_IN, 0.0)
+    figure.set_size_inches(WIDTH_IN, HEIGHT_IN + round(extra_rows, 1))
+
+
+def _wrap(label: str, width: int = 44) -> str:
+    """At most two lines of ``width`` characters, broken after a comma where possible."""
+    if len(label) <= width:
+        return label
+    cut = label.rfind(", ", 0, width)
+    cut = cut + 1 if cut > 0 else width
+    rest = label[cut:].strip()
+    return label[:cut] + "\n" + (rest if len(rest) <= width else rest[: width - 1] + "…")
+
+
+# ---- points -------------------------------------------------------------------------------------
+def _series_name(point: Mapping[str, Any], series: str | None) -> Any:
+    if not series:
+        return None
+    if series == "reading":
+        return point.get("reading")
+    return (point.get("params") or {}).get(series)
+
+
+def _series_label(series: str | None, name: Any) -> str:
+    if name is None:
+        return ""
+    return str(name) if series == "reading" else f"{series}={format_value(name)}"
+
+
+def _group(points: Sequence[Mapping[str, Any]], series: str | None) -> list[tuple[Any, list[int]]]:
+    """Indices of the points by series value: numeric values ascending, else in order of appearance."""
+    groups: dict[Any, list[int]] = {}
+    for index, point in enumerate(points):
+        groups.setdefault(_series_name(point, series), []).append(index)
+    names = list(groups)
+    if all(_finite(name) for name in names):
+        names.sort(key=_float)
+    return [(name, groups[name]) for name in names]
+
+
+def _categories(values: Sequence[Any], preferred: Sequence[str] = ()) -> list[str]:
+    seen = [str(v) for v in values if v is not None]
+    return [c for c in preferred if c in seen] + [c for c in dict.fromkeys(seen) if c not in preferred]
+
+
+def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+    evidence = list(claim.get("evidence") or [])
+    if not evidence:
+        axes.text(0.5, 0.5, "no evidence points", ha="center", va="center", transform=axes.transAxes)
+        return
+    x_key = spec.get("x")
+    raw_x = [(p.get("params") or {}).get(x_key) if x_key else i for i, p in enumerate(evidence)]
+    numeric_x = all(_finite(x) for x in raw_x)
+    x_categories = [] if numeric_x else _categories(raw_x)
+    x_of = [_float(x) if numeric_x else float(x_categories.index(str(x))) for x in raw_x]
+    log_x = numeric_x and bool(spec.get("logx")) and all(x > 0 for x in x_of)
+
+    labelled = any(is_label(p.get("estimate")) or is_label(p.get("stated")) for p in evidence)
+    y_categories = _categories([v for p in evidence for v in (p.get("estimate"), p.get("stated"))], LABEL_ORDER)
+
+    def y_of(value: Any) -> float:
+        if labelled:
+            return math.nan if value is None else float(y_categories.index(str(value)))
+        return _float(value)
+
+    estimates = [y_of(p.get("estimate")) for p in evidence]
+    dodged = list(x_of)  # where each measured point is drawn
+    handles, labels = [], []
+    series = spec.get("series")
+    groups = _group(evidence, series)
+    for colour_index, (name, indices) in enumerate(groups):
+        colour = COLOURS[colour_index % len(COLOURS)]
+        indices = sorted(indices, key=lambda i: x_of[i])
+        # Measured points of different series side by side, not on top of each other.
+        shift = _dodge(x_of, log_x, numeric_x, colour_index - (len(groups) - 1) / 2)
+        for i in indices:
+            dodged[i] = shift(x_of[i])
+        xs = [x_of[i] for i in indices]
+        # A dashed line through the stated values where it reads as a curve (one point per x),
+        # otherwise (several points share an x) a short bar per point.
+        as_curve = numeric_x and len(set(xs)) == len(xs)
+        stated_line = axes.plot(
+            xs, [y_of(evidence[i].get("stated")) for i in indices], linestyle="--" if as_curve else "none",
+            color=colour, marker="s" if labelled else (None if as_curve else "_"), markersize=11 if labelled else 16,
+            markerfacecolor="none", markeredgewidth=1.5, zorder=2,
+        )[0]
+        if labelled:
+            measured = axes.plot([dodged[i] for i in indices], [estimates[i] for i in indices], linestyle="none",
+                                 marker="o", markersize=6, color=colour, zorder=3)[0]
+        else:
+            measured = axes.errorbar(
+                [dodged[i] for i in indices], [estimates[i] for i in indices],
+                yerr=[[_error_bar(evidence[i].get("ci_low"), estimates[i]) for i in indices],
+                      [_error_bar(evidence[i].get("ci_high"), estimates[i]) for i in indices]],
+                linestyle="none", marker="o", markersize=5, capsize=3, color=colour, zorder=3,
+            )
+        suffix = _series_label(series, name)
+        if len(groups) == 1:
+            handles += [measured, stated_line]
+            labels += [f"measured {suffix}".strip(), f"stated {suffix}".strip()]
+        else:  # one entry per series colour; what solid points and dashes mean is said once below
+            handles.append(Line2D([], [], color=colour, linestyle="--", marker="o", markersize=5))
+            labels.append(suffix)
+    if len(groups) > 1:
+        handles += [
+            Line2D([], [], color="black", linestyle="none", marker="o", markersize=5),
+            Line2D([], [], color="black", linestyle="--", marker="s" if labelled else None, markerfacecolor="none"),
+        ]
+        labels += ["measured" if labelled else "measured ± interval", "stated"]
+
+    _mark_point_verdicts(axes, evidence, dodged, estimates, handles, labels)
+
+    if labelled:
+        axes.set_yticks(range(len(y_categories)), y_categories)
+        axes.set_ylim(-0.6, len(y_categories) - 0.4)
+        axes.grid(False, axis="y")
+    elif spec.get("logy") and any(_finite(v) and _float(v) > 0 for p in evidence for v in (p.get("estimate"), p.get("stated"))):
+        axes.set_yscale("log", nonpositive="clip")
+    if not numeric_x:
+        axes.set_xticks(range(len(x_categories)), x_categories)
+        axes.set_xlim(-0.5, len(x_categories) - 0.5)
+    elif log_x:
+        axes.set_xscale("log")
+        _label_ticks_at_points(axes, sorted(set(x_of)))
+    axes.set_xlabel(str(spec.get("xlabel") or x_key or "point"))
+    axes.set_ylabel(str(spec.get("ylabel") or "value"))
+    _legend(axes, handles, labels)
+
+
+def _error_bar(bound: Any, estimate: float) -> float:
+    """Length of one error bar: |bound − estimate|, 0 where either is missing or not finite."""
+    if not (_finite(bound) and math.isfinite(estimate)):
+        return 0.0
+    return abs(_float(bound) - estimate)
+
+
+def _dodge(xs: list[float], log: bool, numeric: bool, slot: float):
+    """Shift by ``slot`` steps of 1.5% of the x range (in decades on a log axis)."""
+    if not numeric:
+        return lambda x: x + 0.08 * slot
+    if log:
+        span = max(math.log10(max(xs) / min(xs)), 0.5)
+        return lambda x: x * 10 ** (0.015 * span * slot)
+    span = max(max(xs) - min(xs), 1e-12) if len(set(xs)) > 1 else max(abs(xs[0]), 1.0)
+    return lambda x: x + 0.015 * span * slot
+
+
+def _label_ticks_at_points(axes, xs: list[float]) -> None:
+    """On a log axis with few distinct x values, label the measured x values themselves, skipping
+    those closer than 8% of the axis to the previous label so that labels never overlap."""
+    if len(xs) > 12:
+        return
+    span = max(math.log10(xs[-1] / xs[0]), 0.5)
+    ticks = [xs[0]]
+    for x in xs[1:]:
+        if math.log10(x / ticks[-1]) >= 0.08 * span:
+            ticks.append(x)
+    axes.set_xticks(ticks, [format_value(x) for x in ticks])
+    axes.minorticks_off()
+
+
+def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handles, labels) -> None:
+    """Red × on refuted points, grey ring on inconclusive ones, red triangle on the top edge for
+    estimates that are not finite numbers (``"inf"``, ``"nan"``)."""
+    def where(verdict: str) -> list[int]:
+        return [i for i, p in enumerate(evidence) if p.get("verdict") == verdict and math.isfinite(ys[i])]
+
+    refuted, inconclusive = where("refuted"), where("inconclusive")
+    non_finite = [i for i in range(len(evidence)) if not math.isfinite(ys[i])]
+    if refuted:
+        handles.append(axes.scatter([xs[i] for i in refuted], [ys[i] for i in refuted],
+                                    marker="x", s=110, linewidths=1.8, color="#d62728", zorder=2.5))
+        labels.append("refuted point")
+    if inconclusive:
+        handles.append(axes.scatter([xs[i] for i in inconclusive], [ys[i] for i in inconclusive], marker="o", s=150,
+                                    facecolors="none", edgecolors="#555555", linewidths=1.2, zorder=4))
+        labels.append("inconclusive point")
+    if non_finite:
+        transform = axes.get_xaxis_transform()  # x in data, y in axes coordinates
+        handles.append(axes.scatter([xs[i] for i in non_finite], [0.97] * len(non_finite), transform=transform,
+                                    marker="^", s=80, color="#d62728", clip_on=False, zorder=5))
+        labels.append("non-finite estimate")
+        for i in non_finite:
+            axes.annotate(format_value(evidence[i].get("estimate")), (xs[i], 0.97), xycoords=transform,
+                          xytext=(0, -14), textcoords="offset points", ha="center", va="top", fontsize=9,
+                          color="#d62728")
+
+
+# ---- traces -------------------------------------------------------------------------------------
+def _varying_params(evidence: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Parameter keys whose value differs between points (all keys if none does)."""
+    keys = list(dict.fromkeys(k for p in evidence for k in (p.get("params") or {})))
+    varying = [k for k in keys if len({repr((p.get("params") or {}).get(k)) for p in evidence}) > 1]
+    return varying or keys
+
+
+def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+    evidence = list(claim.get("evidence") or [])
+    traced = [p for p in evidence if isinstance(p.get("trace"), Mapping) and p["trace"].get("measured")]
+    # At most MAX_TRACES lines, refuted then inconclusive points first, drawn in their original order.
+    priority = {"refuted": 0, "inconclusive": 1}
+    chosen = sorted(sorted(range(len(traced)), key=lambda i: (priority.get(str(traced[i].get("verdict")), 2), i))[:MAX_TRACES])
+    drawn = [traced[i] for i in chosen]
+    keys = _varying_params(drawn)
+    handles, labels = [], []
+    for index, point in enumerate(drawn):
+        colour = COLOURS[index % len(COLOURS)]
+        trace = point["trace"]
+        for name, style in (("measured", {"linewidth": 1.8}), ("stated", {"linewidth": 1.4, "linestyle": "--"})):
+            ys = [_float(v) for v in trace.get(name) or []]
+            xs = [_float(v) for v in trace.get("x") or range(len(ys))]
+            if ys and len(xs) == len(ys):
+                line = axes.plot(xs, ys, color=colour, **style)[0]
+                if name == "measured":
+                    handles.append(line)
+        params = point.get("params") or {}
+        label = format_params({k: params.get(k) for k in keys}) if keys else f"point {index + 1}"
+        if point.get("verdict") not in (None, "confirmed"):
+            label += f" ({point['verdict']})"
+        labels.append(label)
+    labels = labels[: len(handles)]
+    if not drawn:
+        axes.text(0.5, 0.5, "no trajectory recorded", ha="center", va="center", transform=axes.transAxes)
+    else:
+        handles += [Line2D([], [], color="black"), Line2D([], [], color="black", linestyle="--")]
+        labels += ["measured (solid)", "stated (dashed)"]
+    untraced, over_cap = len(evidence) - len(traced), len(traced) - len(drawn)
+    for count, what in ((untraced, "without trajectory"), (over_cap, "more not drawn")):
+        if count:
+            handles.append(Line2D([], [], linestyle="none"))
+            labels.append(f"{count} point{'s' * (count != 1)} {what}")
+    positive = [y for p in drawn for name in ("measured", "stated") for y in map(_float, p["trace"].get(name) or [])
+                if math.isfinite(y) and y > 0]
+    if spec.get("logy") and positive:
+        # Values <= 0 (an exact minimum) end the line instead of plunging to the axis; and no more
+        # than LOG_DECADES decades are shown, so round-off at 1e-16 does not squash the trajectories.
+        axes.set_yscale("log", nonpositive="mask")
+        top = max(positive)
+        axes.set_ylim(max(min(positive), top * 10.0 ** -LOG_DECADES) / 2, top * 2)
+    if spec.get("logx") and drawn and all(_float(x) > 0 for p in drawn for x in p["trace"].get("x") or [1]):
+        axes.set_xscale("log")
+    axes.set_xlabel(str(spec.get("xlabel") or spec.get("x") or "step"))
+    axes.set_ylabel(str(spec.get("ylabel") or "value"))
+    _legend(axes, handles, labels)

@@ -1,0 +1,128 @@
+"""How the report reads and prints the values of ``results.json``.
+
+A measured or stated value is a JSON number, one of the strings ``"inf"``, ``"-inf"``, ``"nan"``
+(non-finite measurements, see ``docs/results-schema.md``), a behaviour label such as
+``"converges"``, or ``null``. Everything here is a pure function of those values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+VERDICTS: tuple[str, ...] = ("confirmed", "refuted", "conditional", "inconclusive")
+FINDING_VERDICTS: tuple[str, ...] = ("refuted", "conditional", "inconclusive")  # in report order
+_NON_FINITE = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def as_number(value: Any) -> float | None:
+    """The value as a float (``"inf"`` and friends included), or None for labels and null."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return _NON_FINITE.get(value.strip().lower())
+    return None
+
+
+def is_label(value: Any) -> bool:
+    """True for a behaviour label: a string that is not a non-finite number."""
+    return isinstance(value, str) and as_number(value) is None
+
+
+def format_value(value: Any) -> str:
+    """A value as the report prints it: 4 significant digits, labels verbatim, null as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    number = as_number(value)
+    if number is not None:
+        if math.isnan(number):
+            return "nan"
+        if math.isinf(number):
+            return "inf" if number > 0 else "-inf"
+        return f"{number:.4g}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def format_params(params: Mapping[str, Any] | None) -> str:
+    """``B=4, N=64`` in the order the runner wrote the parameters."""
+    if not params:
+        return "—"
+    return ", ".join(f"{key}={format_value(value)}" for key, value in params.items())
+
+
+def format_interval(low: Any, high: Any) -> str:
+    """``[low, high]``, or a dash when the point has no interval."""
+    if low is None and high is None:
+        return "—"
+    if low == high:  # a deterministic point or a behaviour label: nothing to add to the value
+        return "—"
+    return f"[{format_value(low)}, {format_value(high)}]"
+
+
+def format_measured(point: Mapping[str, Any]) -> str:
+    """The estimate with its interval: ``0.04771 [0.04661, 0.04881]``."""
+    estimate = format_value(point.get("estimate"))
+    interval = format_interval(point.get("ci_low"), point.get("ci_high"))
+    return estimate if interval == "—" else f"{estimate} {interval}"
+
+
+def relative_deviation(estimate: Any, stated: Any) -> float:
+    """|estimate − stated| / |stated|; labels deviate by 0 (equal) or inf (different).
+
+    A non-finite or missing estimate counts as infinitely far, so it is always the most telling
+    point. With ``stated == 0`` the absolute deviation is used.
+    """
+    if is_label(estimate) or is_label(stated):
+        return 0.0 if estimate == stated else math.inf
+    e, s = as_number(estimate), as_number(stated)
+    if e is None or s is None or not math.isfinite(e) or not math.isfinite(s):
+        return math.inf
+    return abs(e - s) / abs(s) if s != 0 else abs(e - s)
+
+
+def format_deviation(estimate: Any, stated: Any) -> str:
+    """The signed relative deviation ``−23.7%``, or an empty string where it has no meaning."""
+    e, s = as_number(estimate), as_number(stated)
+    if e is None or s is None or not (math.isfinite(e) and math.isfinite(s)) or s == 0:
+        return ""
+    percent = 100.0 * (e - s) / abs(s)
+    return "0%" if percent == 0 else f"{percent:+.3g}%".replace("-", "−")
+
+
+def telling_point(claim: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, bool]:
+    """The point that best shows the claim: its counterexample, else the evidence point farthest
+    (relatively) from the stated value; the first such point on ties. Returns (point, is_counterexample).
+    """
+    if claim.get("counterexample"):
+        return claim["counterexample"], True
+    best, best_deviation = None, -1.0
+    for point in claim.get("evidence") or []:
+        deviation = relative_deviation(point.get("estimate"), point.get("stated"))
+        if deviation > best_deviation:
+            best, best_deviation = point, deviation
+    return best, False
+
+
+def verdict_counts(claims: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Claims per verdict in the canonical order, unknown verdicts after, zero counts dropped."""
+    counts: dict[str, int] = {}
+    for verdict in [*VERDICTS, *sorted({str(c.get("verdict")) for c in claims} - set(VERDICTS))]:
+        n = sum(1 for c in claims if str(c.get("verdict")) == verdict)
+        if n:
+            counts[verdict] = n
+    return counts
+
+
+def format_counts(counts: Mapping[str, int]) -> str:
+    """``3 confirmed, 1 refuted``; ``no claims`` when empty."""
+    return ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) or "no claims"
