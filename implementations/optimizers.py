@@ -544,6 +544,8 @@ def max_norm_project(weight: Tensor, *, max_norm: float) -> Tensor:
     if not max_norm >= 0.0:
         raise ValueError(f"Invalid max_norm value: {max_norm}")
     norms = torch.linalg.vector_norm(weight, dim=-1, keepdim=True)
-    # w_j ← w_j · c / ‖w_j‖₂  where ‖w_j‖₂ > c
-    scale = torch.where(norms > max_norm, max_norm / norms, torch.ones_like(norms))
+    # w_j ← w_j · c / ‖w_j‖₂  where ‖w_j‖₂ > c; torch divides through the reciprocal, so a subnormal
+    # norm is clamped to the smallest normal number to keep 0 / ‖w_j‖₂ from becoming 0 · ∞ = NaN
+    safe_norms = norms.clamp_min(torch.finfo(norms.dtype).tiny)
+    scale = torch.where(norms > max_norm, max_norm / safe_norms, torch.ones_like(norms))
     return weight * scale

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import chisquare
@@ -487,6 +487,7 @@ weights = st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(
 
 @SETTINGS
 @given(weight=weights, max_norm=st.one_of(st.just(0.0), st.floats(1e-3, 10.0)))
+@example(weight=torch.tensor([[2.2250738585e-313]], dtype=torch.float64), max_norm=0.0)  # subnormal norm: was NaN
 def test_max_norm_projects_each_neurons_incoming_weights_onto_the_ball(weight, max_norm):
     """001-21: rows inside the ball stay; rows outside are scaled onto its surface."""
     projected = opt.max_norm_project(weight, max_norm=max_norm)
