@@ -223,6 +223,7 @@ def classify(errors: np.ndarray) -> str:
                  f"behaviour classified from {REGIME_STEPS} steps of w_k = w_(k−1) − η E'(w_(k−1))"),
     kind="behaviour",
     relation="label",
+    resolution=0.0,  # behaviour labels match exactly
     domain={
         "dim": st.sampled_from([1, 2, 3, 5]),
         "a": st.floats(0.1, 10.0),

@@ -9,7 +9,8 @@ series, the stated value dashed in the same colour; refuted points get a red ×,
 points a grey ring, non-finite estimates a triangle on the top edge. Behaviour labels
 (``"converges"``, ...) are drawn on a categorical y axis.
 ``figure.kind == "traces"``: one colour per evidence point, measured trajectory solid and stated
-trajectory dashed.
+trajectory dashed; one panel per reading when the points span several.
+Claims with design points are drawn from those alone; the search's points are in the tables.
 """
 
 from __future__ import annotations
@@ -48,17 +49,35 @@ LABEL_ORDER = ("converges", "oscillates", "diverges")
 
 
 def render_figure(claim: Mapping[str, Any]) -> bytes:
-    """The claim's figure as PNG bytes (``WIDTH_IN`` × ``HEIGHT_IN`` inches at ``DPI``)."""
+    """The claim's figure as PNG bytes (``WIDTH_IN`` × ``HEIGHT_IN`` inches per panel at ``DPI``).
+
+    Only the claim's design points are drawn when it has any (the points the search found are in
+    the evidence table); trajectories under several readings get one panel per reading.
+    """
     spec = claim.get("figure") or {}
+    evidence = list(claim.get("evidence") or [])
+    shown = [p for p in evidence if p.get("design")] or evidence
+    readings = list(dict.fromkeys(str(p.get("reading")) for p in shown))
+    traces = spec.get("kind") == "traces"
+    panels = [[p for p in shown if str(p.get("reading")) == r] for r in readings] if traces and len(readings) > 1 else [shown]
     with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN * len(panels)), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        if spec.get("kind") == "traces":
-            _draw_traces(axes, claim, spec)
-        else:
-            _draw_points(axes, claim, spec)
-        axes.set_title(str(claim.get("id", "")))
+        legend = None
+        for index, points in enumerate(panels):
+            axes = figure.add_subplot(len(panels), 1, index + 1)
+            panel = {**claim, "evidence": points}
+            if traces:
+                entries = _draw_traces(axes, panel, spec, with_verdicts=len(panels) == 1)
+            else:
+                entries = _draw_points(axes, panel, spec)
+            legend = legend or entries
+            title = str(claim.get("id", ""))
+            if len(panels) > 1:
+                refuted = sum(p.get("verdict") == "refuted" for p in points)
+                title += f": reading '{readings[index]}', {refuted} of {len(points)} points refuted"
+            axes.set_title(title)
+        _legend(figure, *legend, height=HEIGHT_IN * len(panels))
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
@@ -74,12 +93,11 @@ def _finite(value: Any) -> bool:
     return number is not None and math.isfinite(number)
 
 
-def _legend(axes, handles: Sequence[Any], labels: Sequence[str]) -> None:
+def _legend(figure, handles: Sequence[Any], labels: Sequence[str], *, height: float = HEIGHT_IN) -> None:
     """Legend below the axes, so it never hides a point: two rows where the labels fit across the
     figure, fewer columns (and a taller figure) where they do not. Long labels wrap onto two lines."""
     if not handles:
         return
-    figure = axes.figure
     labels = [_wrap(label) for label in labels]
     renderer = figure.canvas.get_renderer()
     for ncols in range(min(4, math.ceil(len(handles) / 2)), 0, -1):
@@ -88,7 +106,7 @@ def _legend(axes, handles: Sequence[Any], labels: Sequence[str]) -> None:
             break
         legend.remove()
     extra_rows = max(legend.get_window_extent(renderer).height / figure.dpi - LEGEND_HEIGHT_IN, 0.0)
-    figure.set_size_inches(WIDTH_IN, HEIGHT_IN + round(extra_rows, 1))
+    figure.set_size_inches(WIDTH_IN, height + round(extra_rows, 1))
 
 
 def _wrap(label: str, width: int = 44) -> str:
@@ -132,11 +150,11 @@ def _categories(values: Sequence[Any], preferred: Sequence[str] = ()) -> list[st
     return [c for c in preferred if c in seen] + [c for c in dict.fromkeys(seen) if c not in preferred]
 
 
-def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]):
     evidence = list(claim.get("evidence") or [])
     if not evidence:
         axes.text(0.5, 0.5, "no evidence points", ha="center", va="center", transform=axes.transAxes)
-        return
+        return [], []
     x_key = spec.get("x")
     raw_x = [(p.get("params") or {}).get(x_key) if x_key else i for i, p in enumerate(evidence)]
     numeric_x = all(_finite(x) for x in raw_x)
@@ -153,6 +171,15 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> Non
         return _float(value)
 
     estimates = [y_of(p.get("estimate")) for p in evidence]
+    log_y = not labelled and bool(spec.get("logy")) and any(
+        _finite(v) and _float(v) > 0 for p in evidence for v in (p.get("estimate"), p.get("stated")))
+    # Estimates <= 0, or 1000 times below every stated value, would squash a log axis: they are
+    # marked on its bottom edge, with their value, instead.
+    stated_positive = [_float(p.get("stated")) for p in evidence if _finite(p.get("stated")) and _float(p.get("stated")) > 0]
+    floor = 1e-3 * min(stated_positive) if stated_positive else 0.0
+    below_axis = [i for i, y in enumerate(estimates) if log_y and math.isfinite(y) and y <= floor]
+    for i in below_axis:
+        estimates[i] = math.nan
     dodged = list(x_of)  # where each measured point is drawn
     handles, labels = [], []
     series = spec.get("series")
@@ -197,14 +224,14 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> Non
         ]
         labels += ["measured" if labelled else "measured ± interval", "stated"]
 
-    _mark_point_verdicts(axes, evidence, dodged, estimates, handles, labels)
+    _mark_point_verdicts(axes, evidence, dodged, estimates, handles, labels, below_axis=below_axis)
 
     if labelled:
         axes.set_yticks(range(len(y_categories)), y_categories)
         axes.set_ylim(-0.6, len(y_categories) - 0.4)
         axes.grid(False, axis="y")
-    elif spec.get("logy") and any(_finite(v) and _float(v) > 0 for p in evidence for v in (p.get("estimate"), p.get("stated"))):
-        axes.set_yscale("log", nonpositive="clip")
+    elif log_y:
+        axes.set_yscale("log", nonpositive="mask")
     if not numeric_x:
         axes.set_xticks(range(len(x_categories)), x_categories)
         axes.set_xlim(-0.5, len(x_categories) - 0.5)
@@ -213,7 +240,7 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> Non
         _label_ticks_at_points(axes, sorted(set(x_of)))
     axes.set_xlabel(str(spec.get("xlabel") or x_key or "point"))
     axes.set_ylabel(str(spec.get("ylabel") or "value"))
-    _legend(axes, handles, labels)
+    return handles, labels
 
 
 def _error_bar(bound: Any, estimate: float) -> float:
@@ -248,14 +275,25 @@ def _label_ticks_at_points(axes, xs: list[float]) -> None:
     axes.minorticks_off()
 
 
-def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handles, labels) -> None:
+def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handles, labels, *,
+                         below_axis: Sequence[int] = ()) -> None:
     """Red × on refuted points, grey ring on inconclusive ones, red triangle on the top edge for
-    estimates that are not finite numbers (``"inf"``, ``"nan"``)."""
+    estimates that are not finite numbers (``"inf"``, ``"nan"``), and a triangle on the bottom edge
+    for estimates <= 0 on a log axis (``below_axis``)."""
     def where(verdict: str) -> list[int]:
         return [i for i, p in enumerate(evidence) if p.get("verdict") == verdict and math.isfinite(ys[i])]
 
     refuted, inconclusive = where("refuted"), where("inconclusive")
-    non_finite = [i for i in range(len(evidence)) if not math.isfinite(ys[i])]
+    non_finite = [i for i in range(len(evidence)) if not math.isfinite(ys[i]) and i not in below_axis]
+    if below_axis:
+        transform = axes.get_xaxis_transform()
+        handles.append(axes.scatter([xs[i] for i in below_axis], [0.03] * len(below_axis), transform=transform,
+                                    marker="v", s=80, color="#d62728", clip_on=False, zorder=5))
+        labels.append("estimate near 0 (off the log axis)")
+        for i in below_axis:
+            axes.annotate(format_value(evidence[i].get("estimate")), (xs[i], 0.03), xycoords=transform,
+                          xytext=(0, 8), textcoords="offset points", ha="center", va="bottom", fontsize=9,
+                          color="#d62728")
     if refuted:
         handles.append(axes.scatter([xs[i] for i in refuted], [ys[i] for i in refuted],
                                     marker="x", s=110, linewidths=1.8, color="#d62728", zorder=2.5))
@@ -283,7 +321,7 @@ def _varying_params(evidence: Sequence[Mapping[str, Any]]) -> list[str]:
     return varying or keys
 
 
-def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, with_verdicts: bool = True):
     evidence = list(claim.get("evidence") or [])
     traced = [p for p in evidence if isinstance(p.get("trace"), Mapping) and p["trace"].get("measured")]
     # At most MAX_TRACES lines, refuted then inconclusive points first, drawn in their original order.
@@ -304,7 +342,7 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> Non
                     handles.append(line)
         params = point.get("params") or {}
         label = format_params({k: params.get(k) for k in keys}) if keys else f"point {index + 1}"
-        if point.get("verdict") not in (None, "confirmed"):
+        if with_verdicts and point.get("verdict") not in (None, "confirmed"):
             label += f" ({point['verdict']})"
         labels.append(label)
     labels = labels[: len(handles)]
@@ -330,4 +368,4 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]) -> Non
         axes.set_xscale("log")
     axes.set_xlabel(str(spec.get("xlabel") or spec.get("x") or "step"))
     axes.set_ylabel(str(spec.get("ylabel") or "value"))
-    _legend(axes, handles, labels)
+    return handles, labels
