@@ -119,3 +119,13 @@ def test_list_and_show(capsys):
     assert "003-05" in shown and "mutants" in shown and "η_opt = 1/a" in shown
     assert run_cli("show", "no-such-claim") == 2
     assert "unknown claim" in capsys.readouterr().err
+
+
+def test_report_folder_has_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    assert run_cli(*QUICK, "--claims", "gd-rate", "--out", tmp_path / "out") == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask
