@@ -86,7 +86,9 @@ class Measurement:
     se: float | None = None  # standard error of a Monte Carlo mean; None when deterministic
     samples: int = 1  # Monte Carlo replicates behind the value
     quantities: Mapping[str, Any] = field(default_factory=dict)  # exact inputs of the formulas
-    trace: Mapping[str, Any] | None = None  # {"x", "measured", "stated"?} for trajectory figures
+    trace: Mapping[str, Any] | None = None  # {"x", "measured", "stated"?, "index"?} for trajectory figures;
+    # "index" names the elements of an array value that "measured" keeps, and the engine adds the
+    # formula's values there as "stated"
 
 
 @dataclass(frozen=True)

@@ -359,9 +359,13 @@ def _evidence(judged: Judged) -> dict[str, Any]:
     v, m = judged.verdict, judged.measurement
     trace = None
     if m.trace is not None:
-        trace = {key: _plain(val) for key, val in m.trace.items()}
-        if "stated" not in trace and np.ndim(_plain(judged.formula_value)) == 1:
-            trace["stated"] = _plain(judged.formula_value)
+        # a trace may keep some elements of an array measurement ("index"); the formula's values
+        # at the same elements are drawn beside them
+        trace = {key: _plain(val) for key, val in m.trace.items() if key != "index"}
+        stated = np.asarray(_plain(judged.formula_value), dtype=object)
+        if "stated" not in trace and stated.ndim == 1:
+            index = m.trace.get("index")
+            trace["stated"] = _plain(stated[np.asarray(index)] if index is not None else stated)
     return {
         "reading": judged.reading,
         "params": canonical(judged.params),
