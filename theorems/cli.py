@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="Monte Carlo throughput against a bare torch.randn")
     bench.add_argument("--device", default="auto")
     bench.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    bench.add_argument("--samples", type=int, default=200_000, help="replicates per timing")
+    bench.add_argument("--samples", type=int, default=1_000_000, help="replicates per timing")
     return parser
 
 

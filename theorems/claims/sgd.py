@@ -33,7 +33,7 @@ def sample_indices(n: int, *, N: int, B: int, sampling: str, ctx) -> torch.Tenso
     randomly permuted training set is, as 001-07 and 003-13 describe.
     """
     if sampling == "iid":
-        return torch.randint(N, (n, B), generator=ctx.generator, device=ctx.device)
+        return torch.randint(N, (n, B), generator=ctx.generator, device=ctx.device, dtype=torch.int32)
     if sampling == "subset":
         keys = torch.rand(n, N, generator=ctx.generator, device=ctx.device)
         return keys.topk(B, dim=1, sorted=False).indices  # the B largest of N i.i.d. keys: a uniform subset
