@@ -82,7 +82,8 @@ def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float,
 
 
 def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: float, atol: float) -> PointVerdict:
-    """Elementwise comparison; reports the element that fails worst (or is closest to failing)."""
+    """Elementwise comparison; reports the element that fails worst (or is closest to failing),
+    relative to the size of the stated value."""
     if relation == "label" or isinstance(measured, str):
         verdict = CONFIRMED if measured == stated else REFUTED
         return PointVerdict(measured, stated, measured, measured, verdict)
@@ -98,9 +99,13 @@ def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: floa
             slack = m - (s - tol)
         else:
             raise ValueError(f"unknown relation {relation!r}")
-    slack = np.where(np.isnan(slack), -np.inf, slack)  # a NaN measurement satisfies no relation
-    worst = int(np.argmin(slack)) if slack.size else 0
-    verdict = CONFIRMED if slack.size == 0 or slack.flat[worst] >= 0 else REFUTED
+        slack = np.where(np.isnan(slack), -np.inf, slack)  # a NaN measurement satisfies no relation
+        # The element reported is the one with the least slack relative to its size: the most
+        # binding one, not one where both sides have shrunk to rounding level.
+        relative = slack / np.where(tol + np.abs(s) > 0, tol + np.abs(s), 1.0)
+        relative = np.where(np.isnan(relative), np.where(slack < 0, -np.inf, np.inf), relative)  # ∞/∞
+    worst = int(np.argmin(relative)) if relative.size else 0
+    verdict = CONFIRMED if slack.size == 0 or bool(np.all(slack >= 0)) else REFUTED
     est, st = (float(m.flat[worst]), float(s.flat[worst])) if m.size else (math.nan, math.nan)
     return PointVerdict(est, st, est, est, verdict, None, worst if m.ndim else None)
 
