@@ -176,20 +176,21 @@ class ClaimChecker:
         self.samples = max(2, int(config.profile.samples * claim.samples_factor))
         self._cache: dict[str, Measurement] = {}
         self._on_point = on_point
-        self.seconds_measuring = 0.0
 
     # -- measuring ---------------------------------------------------------------------------
+    @staticmethod
+    def _key(reading: Reading, params: Params) -> str:
+        return json.dumps([reading.name, canonical({**params, **reading.params})], sort_keys=True)
+
     def measure(self, reading: Reading, params: Params) -> Measurement:
         point = {**params, **reading.params}
-        key = json.dumps([reading.name, canonical(point)], sort_keys=True)
+        key = self._key(reading, params)
         if key not in self._cache:
             generator = torch.Generator(device=self.config.device)
             generator.manual_seed(point_seed(self.config.seed, self.claim.id, reading.name, point))
             ctx = Context(self.config.device, self.config.dtype, generator,
                           MonteCarlo(samples=self.samples, max_bytes=self.config.max_bytes))
-            start = time.perf_counter()
             measurement = self.claim.measure(point, ctx)
-            self.seconds_measuring += time.perf_counter() - start
             if not isinstance(measurement, Measurement):
                 measurement = Measurement(measurement)
             self._cache[key] = measurement
@@ -234,15 +235,14 @@ class ClaimChecker:
         if self.claim.constraint is not None:
             strategy = strategy.filter(lambda params: self.claim.constraint({**params, **reading.params}))
         refuted_yet = outcome.counterexample is not None
-        shrink_budget = [4 * self.config.profile.examples + 8]
+        shrink_budget = 4 * self.config.profile.examples + 8  # new points measured after a refutation
 
         def refutes(params: dict[str, Any]) -> bool:
-            nonlocal refuted_yet
-            key = json.dumps([reading.name, canonical({**params, **reading.params})], sort_keys=True)
-            if refuted_yet and key not in self._cache:
-                if shrink_budget[0] <= 0:
+            nonlocal refuted_yet, shrink_budget
+            if refuted_yet and self._key(reading, params) not in self._cache:
+                if shrink_budget <= 0:
                     return False  # shrinking stops here; the best counterexample so far stands
-                shrink_budget[0] -= 1
+                shrink_budget -= 1
             judged = self.judge(value, reading, params)
             if not refuted_yet:
                 outcome.points.append(judged)
