@@ -347,3 +347,14 @@ def test_index_rejects_a_run_outside_the_reports_folder(tmp_path):
     run_dir = fake_run(tmp_path, "run-a", "2026-01-01T10:00:00+00:00", ["confirmed"])
     with pytest.raises(ValueError, match="directly inside"):
         update_index(tmp_path / "elsewhere", run_dir)
+
+
+def test_most_telling_point_is_the_one_closest_to_failing():
+    from theorems.report.values import telling_point
+
+    far_below_bound = {"estimate": 1e-8, "stated": 700.0, "margin": 1.0}
+    near_bound = {"estimate": 9.6, "stated": 10.1, "margin": 0.05}
+    no_margin = {"estimate": "diverges", "stated": "converges", "margin": None}
+    claim = {"counterexample": None, "evidence": [far_below_bound, near_bound, no_margin]}
+    assert telling_point(claim) == (near_bound, False)
+    assert telling_point({"counterexample": None, "evidence": [no_margin]}) == (no_margin, False)

@@ -375,6 +375,7 @@ def _evidence(judged: Judged) -> dict[str, Any]:
         "ci_high": _plain(v.ci_high),
         "se": _plain(m.se),
         "detectable": _plain(v.detectable),
+        "margin": _plain(v.margin),
         "samples": m.samples,
         "verdict": v.verdict,
         "design": judged.design,

@@ -47,6 +47,7 @@ class PointVerdict:
     verdict: str
     detectable: float | None = None  # smallest relative deviation detectable (stochastic only)
     index: int | None = None  # element of an array measurement that was reported
+    margin: float | None = None  # room left inside the tolerance, relative to the scale (< 0: outside)
 
 
 def z_two_sided(alpha: float) -> float:
@@ -78,7 +79,9 @@ def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float,
         raise ValueError(f"a stochastic claim compares numbers, not with relation {relation!r}")
     verdict = REFUTED if refuted else CONFIRMED if confirmed else INCONCLUSIVE
     detectable = (band + (z + NormalDist().inv_cdf(POWER)) * se) / scale if scale > 0 else math.inf
-    return PointVerdict(estimate, stated, low, high, verdict, detectable)
+    room = {"eq": band - abs(estimate - stated), "le": stated + band - estimate, "ge": estimate - stated + band}
+    margin = room[relation] / scale if scale > 0 else None
+    return PointVerdict(estimate, stated, low, high, verdict, detectable, margin=margin)
 
 
 def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: float, atol: float) -> PointVerdict:
@@ -107,7 +110,8 @@ def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: floa
     worst = int(np.argmin(relative)) if relative.size else 0
     verdict = CONFIRMED if slack.size == 0 or bool(np.all(slack >= 0)) else REFUTED
     est, st = (float(m.flat[worst]), float(s.flat[worst])) if m.size else (math.nan, math.nan)
-    return PointVerdict(est, st, est, est, verdict, None, worst if m.ndim else None)
+    margin = float(relative.flat[worst]) if m.size else None
+    return PointVerdict(est, st, est, est, verdict, None, worst if m.ndim else None, margin=margin)
 
 
 def _as_float_array(x: Any) -> np.ndarray:

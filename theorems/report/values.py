@@ -100,16 +100,20 @@ def format_deviation(estimate: Any, stated: Any) -> str:
 
 
 def telling_point(claim: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, bool]:
-    """The point that best shows the claim: its counterexample, else the evidence point farthest
-    (relatively) from the stated value; the first such point on ties. Returns (point, is_counterexample).
+    """The point that best shows the claim: its counterexample, else the evidence point closest to
+    failing (least ``margin``), else, for points without a margin, the one farthest (relatively)
+    from the stated value; the first such point on ties. Returns (point, is_counterexample).
     """
     if claim.get("counterexample"):
         return claim["counterexample"], True
-    best, best_deviation = None, -1.0
+    best, best_key = None, None
     for point in claim.get("evidence") or []:
-        deviation = relative_deviation(point.get("estimate"), point.get("stated"))
-        if deviation > best_deviation:
-            best, best_deviation = point, deviation
+        margin = as_number(point.get("margin"))
+        # points with a margin rank by it; the others by deviation, after them
+        key = (0, margin) if margin is not None and not math.isnan(margin) else (
+            1, -relative_deviation(point.get("estimate"), point.get("stated")))
+        if best_key is None or key < best_key:
+            best, best_key = point, key
     return best, False
 
 
