@@ -83,9 +83,10 @@ def _pool(args: argparse.Namespace) -> list[Claim]:
 def cmd_list(args: argparse.Namespace) -> int:
     if args.claims_file:
         load_claims_file(args.claims_file)
-    width = max(len(c.id) for c in REGISTRY)
-    for claim in REGISTRY:
-        print(f"{claim.id:<{width}}  {claim.kind:<10}  {','.join(claim.inventory_ids):<24}  {claim.title}")
+    rows = [(claim.id, claim.kind, ", ".join(claim.inventory_ids), claim.title) for claim in REGISTRY]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)) + f"  {row[3]}")
     return 0
 
 
