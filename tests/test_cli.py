@@ -129,3 +129,24 @@ def test_report_folder_has_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask
+
+
+def test_a_check_that_raises_is_reported_not_fatal(tmp_path, capsys):
+    broken = tmp_path / "raising.py"
+    broken.write_text(textwrap.dedent('''
+        import hypothesis.strategies as st
+        from theorems import Formula, Source, claim
+
+        @claim(id="raises", inventory_ids=("000-01",), source=Source("x.txt", "s"), statement="f = 0",
+               kind="identity", domain={"k": st.integers(0, 1)}, stated=lambda p: 0.0,
+               mutants=[Formula("f = 1", lambda p: 1.0)])
+        def raises(p, ctx):
+            raise ValueError("a bug in the claim")
+    '''))
+    assert run_cli("run", "--quiet", "--claims-file", broken, "--out", tmp_path / "out") == 1
+    assert "a bug in the claim" in capsys.readouterr().err
+    result = json.loads((tmp_path / "out" / "results.json").read_text())["claims"][0]
+    assert result["verdict"] == "inconclusive"
+    assert "ValueError: a bug in the claim" in result["verdict_reason"]
+    assert "Traceback" in result["error"]
+    assert (tmp_path / "out" / "report.html").exists()

@@ -1,7 +1,9 @@
 """The command line: ``theorycheck list | show ID | run | bench``.
 
-``run`` exits 0 when the run completed, whatever the verdicts (they are findings), 2 on bad
-input (nothing is written then), and 130 when interrupted (nothing half-written is left).
+``run`` exits 0 when the run completed, whatever the verdicts (they are findings), 1 when a
+claim's check raised an error (the report is written, that claim inconclusive, the traceback on
+stderr), 2 on bad input (nothing is written then), and 130 when interrupted (nothing half-written
+is left).
 """
 
 from __future__ import annotations
@@ -173,7 +175,10 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"on {results['run']['device']}")
     report = next((p for p in written if p.name == "report.html"), out_dir)
     print(f"report: {report}")
-    return 0
+    failed = [claim for claim in results["claims"] if claim["error"]]
+    for claim in failed:
+        print(f"\ntheorycheck: the check of {claim['id']} raised an error:\n{claim['error']}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

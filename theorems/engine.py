@@ -24,6 +24,7 @@ import json
 import math
 import random
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -301,26 +302,14 @@ def _names(names: list[str]) -> str:
 
 def check_claim(claim: Claim, config: RunConfig, *, n_claims: int = 1,
                 on_point: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Check one claim; returns its entry of results.json (see docs/results-schema.md)."""
+    """Check one claim; returns its entry of results.json (see docs/results-schema.md).
+
+    A check that raises (a bug in a claim, not a finding) gives verdict inconclusive with the
+    error in ``error``, so one broken claim does not sink a whole run.
+    """
     start = time.perf_counter()
     checker = ClaimChecker(claim, config, claim_alpha=config.alpha / n_claims, on_point=on_point)
-    stated = checker.check_formula(claim.stated, 0)
-    verdict, reason = combine(stated)
-    mutants = []
-    for index, mutant in enumerate(claim.mutants, start=1):
-        outcomes = checker.check_formula(mutant, index)
-        mutant_verdict, _ = combine(outcomes)
-        mutants.append({"statement": mutant.statement, "verdict": mutant_verdict,
-                        "counterexample": _first_counterexample(outcomes)})
-    alternatives = []
-    for index, alternative in enumerate(claim.alternatives, start=len(claim.mutants) + 1):
-        readings = tuple(r for r in claim.readings if alternative.reading in (None, r.name))
-        outcomes = checker.check_formula(alternative, index, readings)
-        alternatives.append({"statement": alternative.statement, "reading": alternative.reading,
-                             "verdict": combine(outcomes)[0]})
-    evidence = [_evidence(j) for outcome in stated.values() for j in outcome.points]
-    counterexample = _first_counterexample(stated)
-    return {
+    result = {
         "id": claim.id,
         "title": claim.title,
         "inventory_ids": list(claim.inventory_ids),
@@ -328,22 +317,57 @@ def check_claim(claim: Claim, config: RunConfig, *, n_claims: int = 1,
         "statement": claim.statement,
         "assumptions": list(claim.assumptions),
         "kind": claim.kind,
-        "verdict": verdict,
-        "verdict_reason": reason,
+        "verdict": INCONCLUSIVE,
+        "verdict_reason": "",
         "alpha": checker.claim_alpha,
         "point_alpha": checker.point_alpha,
         "resolution": claim.resolution,
-        "readings": [{"name": r.name, "description": r.description, "verdict": stated[r.name].verdict}
+        "readings": [{"name": r.name, "description": r.description, "verdict": INCONCLUSIVE}
                      for r in claim.readings],
-        "evidence": evidence,
-        "counterexample": counterexample,
-        "alternatives": alternatives,
-        "mutants": mutants,
+        "evidence": [],
+        "counterexample": None,
+        "alternatives": [],
+        "mutants": [{"statement": m.statement, "verdict": INCONCLUSIVE, "counterexample": None}
+                    for m in claim.mutants],
         "figure": {"kind": claim.figure.kind, "x": claim.figure.x, "xlabel": claim.figure.xlabel,
                    "ylabel": claim.figure.ylabel, "logx": claim.figure.logx,
                    "logy": claim.figure.logy, "series": claim.figure.series},
-        "samples": checker.total_samples,
-        "seconds": round(time.perf_counter() - start, 3),
+        "error": None,
+    }
+    try:
+        result.update(_judge_claim(claim, checker))
+    except Exception as error:  # noqa: BLE001 - reported in the result, with its traceback
+        result["verdict_reason"] = f"the check failed: {type(error).__name__}: {error}"
+        result["error"] = traceback.format_exc()
+    result["samples"] = checker.total_samples
+    result["seconds"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def _judge_claim(claim: Claim, checker: ClaimChecker) -> dict[str, Any]:
+    """The verdicts of the stated formula, the mutants and the alternatives."""
+    stated = checker.check_formula(claim.stated, 0)
+    verdict, reason = combine(stated)
+    mutants = []
+    for index, mutant in enumerate(claim.mutants, start=1):
+        outcomes = checker.check_formula(mutant, index)
+        mutants.append({"statement": mutant.statement, "verdict": combine(outcomes)[0],
+                        "counterexample": _first_counterexample(outcomes)})
+    alternatives = []
+    for index, alternative in enumerate(claim.alternatives, start=len(claim.mutants) + 1):
+        readings = tuple(r for r in claim.readings if alternative.reading in (None, r.name))
+        outcomes = checker.check_formula(alternative, index, readings)
+        alternatives.append({"statement": alternative.statement, "reading": alternative.reading,
+                             "verdict": combine(outcomes)[0]})
+    return {
+        "verdict": verdict,
+        "verdict_reason": reason,
+        "readings": [{"name": r.name, "description": r.description, "verdict": stated[r.name].verdict}
+                     for r in claim.readings],
+        "evidence": [_evidence(j) for outcome in stated.values() for j in outcome.points],
+        "counterexample": _first_counterexample(stated),
+        "alternatives": alternatives,
+        "mutants": mutants,
     }
 
 
