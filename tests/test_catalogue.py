@@ -4,14 +4,16 @@ A check that cannot fail is a defect: each claim carries at least one mutant (a 
 version of its formula), and the same check must refute every one of them.
 """
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
-from theorems import PROFILES, REGISTRY, RunConfig, check_claim
+from theorems import REGISTRY, Formula
 from theorems.runner import load_catalogue
 from theorems.stats import VERDICTS
+from theorems.testing import verify
 
 load_catalogue()
 CLAIMS = list(REGISTRY)
@@ -41,10 +43,14 @@ def test_every_claim_cites_real_inventory_rows_and_documents():
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[claim.id for claim in CLAIMS])
 def test_claim_runs_at_smoke_and_refutes_every_mutant(claim):
-    result = check_claim(claim, RunConfig(profile=PROFILES["smoke"], seed=0), n_claims=len(CLAIMS))
+    result = verify(claim, n_claims=len(CLAIMS))
     assert result["verdict"] in VERDICTS
     assert result["evidence"], "a claim must report evidence"
-    assert len(result["mutants"]) >= 1
-    for mutant in result["mutants"]:
-        assert mutant["verdict"] == "refuted", f"mutant survived: {mutant['statement']}"
-        assert mutant["counterexample"] is not None
+    assert all(mutant["counterexample"] is not None for mutant in result["mutants"])
+
+
+def test_verify_names_a_surviving_mutant():
+    gd_rate = REGISTRY.get("gd-rate")
+    claim = dataclasses.replace(gd_rate, mutants=(Formula("the stated bound itself", gd_rate.stated),))
+    with pytest.raises(AssertionError, match="the stated bound itself"):
+        verify(claim)

@@ -1,0 +1,13 @@
+"""README's pytest example, run as written."""
+
+from pathlib import Path
+
+from theorems.runner import load_claims_file
+from theorems.testing import verify
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_weighted_sum_variance():
+    (claim,) = load_claims_file(EXAMPLES / "my_claims.py")
+    verify(claim, profile="standard", expect="confirmed")
