@@ -130,3 +130,21 @@ def test_divergent_measurement_is_data_not_a_crash():
 
 def test_profiles_exist():
     assert {"smoke", "standard", "thorough"} <= set(PROFILES)
+
+
+def test_monte_carlo_chunks_stay_under_the_memory_cap_and_merge_exactly():
+    from theorems.stats import MonteCarlo
+
+    chunks = []
+
+    def draw(n):  # deterministic values, so the merged moments can be compared exactly
+        start = sum(chunks)
+        chunks.append(n)
+        return torch.arange(start, start + n, dtype=torch.float32) ** 0.5
+
+    mc = MonteCarlo(samples=10_000, max_bytes=8 * 1_000)
+    estimate = mc.mean(draw, bytes_per_replicate=8)
+    assert max(chunks) == 1_000 and sum(chunks) == 10_000
+    values = (torch.arange(10_000, dtype=torch.float32) ** 0.5).double()
+    assert estimate.mean == pytest.approx(float(values.mean()), rel=1e-12)
+    assert estimate.se == pytest.approx(float(values.std() / 100), rel=1e-9)

@@ -172,6 +172,7 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
             "git_revision": git_revision(),
             "started": started.isoformat(),
             "seconds": round(time.perf_counter() - start, 3),
+            "max_memory_mib": config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
             "alpha": config.alpha,
             "alpha_split": (f"Bonferroni: {config.alpha:g} over {len(claims)} claim(s) = {per_claim:.3g} each, "
                             "then over each claim's readings and planned points (point_alpha)"),
