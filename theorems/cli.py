@@ -134,45 +134,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = args.out or default_out_dir(REPORTS_ROOT, config)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} exists and is not a folder")
-    show_progress = not args.quiet and sys.stderr.isatty()
     bar = None
-    if show_progress:
+    if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=True)
-    points = [0]
 
     def progress(claim: Claim) -> None:  # called as each claim starts
         if bar is not None:
             bar.update(1 if bar.desc else 0)
             bar.set_description(claim.id)
 
-    def on_point() -> None:
-        points[0] += 1
-        if bar is not None:
-            bar.set_postfix(points=points[0])
+    points = 0
+
+    def on_point() -> None:  # called as each new point is measured
+        nonlocal points
+        points += 1
+        bar.set_postfix(points=points)
 
     try:
-        results = run_claims(claims, config, claims_file=args.claims_file, progress=progress, on_point=on_point)
+        results = run_claims(claims, config, claims_file=args.claims_file, progress=progress,
+                             on_point=on_point if bar is not None else None)
         if bar is not None:
             bar.update(bar.total - bar.n)
     finally:
         if bar is not None:
             bar.close()
     written = write_outputs(results, out_dir)
-    if args.out is None:
-        from theorems.report import update_index
+    from theorems.report import update_index
+    from theorems.report.values import format_counts, verdict_counts
 
+    if args.out is None:
         update_index(REPORTS_ROOT, out_dir)
-    counts: dict[str, int] = {}
-    for claim in results["claims"]:
-        counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
     width = max(len(c["id"]) for c in results["claims"])
     for claim in results["claims"]:
         print(f"{claim['verdict']:<12} {claim['id']:<{width}}  {claim['verdict_reason']}")
-    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    print(f"\n{len(results['claims'])} claims: {summary} in {results['run']['seconds']:.1f} s "
-          f"on {results['run']['device']}")
+    print(f"\n{len(results['claims'])} claims: {format_counts(verdict_counts(results['claims']))} "
+          f"in {results['run']['seconds']:.1f} s on {results['run']['device']}")
     report = next((p for p in written if p.name == "report.html"), out_dir)
     print(f"report: {report}")
     failed = [claim for claim in results["claims"] if claim["error"]]
