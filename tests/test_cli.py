@@ -93,18 +93,25 @@ def test_users_claims_file_runs(tmp_path):
     assert results["run"]["claims_file"] == str(EXAMPLE_CLAIMS)
 
 
-def test_interrupted_run_leaves_nothing_behind(tmp_path, capsys):
-    interrupting = tmp_path / "interrupting.py"
-    interrupting.write_text(textwrap.dedent('''
+def raising_claims_file(folder: Path, claim_id: str, exception: str) -> Path:
+    """A claims file with one claim whose measurement raises ``exception`` (Python source).
+    Claim ids are global to the process, so each test names its own."""
+    path = folder / f"{claim_id}.py"
+    path.write_text(textwrap.dedent(f'''
         import hypothesis.strategies as st
-        from theorems import Formula, Measurement, Source, claim
+        from theorems import Formula, Source, claim
 
-        @claim(id="interrupts", inventory_ids=("000-01",), source=Source("x.txt", "s"), statement="f = 0",
-               kind="identity", domain={"k": st.integers(0, 1)}, stated=lambda p: 0.0,
+        @claim(id="{claim_id}", inventory_ids=("000-01",), source=Source("x.txt", "s"), statement="f = 0",
+               kind="identity", domain={{"k": st.integers(0, 1)}}, stated=lambda p: 0.0,
                mutants=[Formula("f = 1", lambda p: 1.0)])
-        def interrupts(p, ctx):
-            raise KeyboardInterrupt
+        def raises(p, ctx):
+            raise {exception}
     '''))
+    return path
+
+
+def test_interrupted_run_leaves_nothing_behind(tmp_path, capsys):
+    interrupting = raising_claims_file(tmp_path, "interrupts", "KeyboardInterrupt")
     assert run_cli("run", "--quiet", "--claims-file", interrupting, "--out", tmp_path / "out") == 130
     assert "interrupted" in capsys.readouterr().err
     assert leftovers(tmp_path) == [interrupting]
@@ -132,17 +139,7 @@ def test_report_folder_has_ordinary_permissions(tmp_path):
 
 
 def test_a_check_that_raises_is_reported_not_fatal(tmp_path, capsys):
-    broken = tmp_path / "raising.py"
-    broken.write_text(textwrap.dedent('''
-        import hypothesis.strategies as st
-        from theorems import Formula, Source, claim
-
-        @claim(id="raises", inventory_ids=("000-01",), source=Source("x.txt", "s"), statement="f = 0",
-               kind="identity", domain={"k": st.integers(0, 1)}, stated=lambda p: 0.0,
-               mutants=[Formula("f = 1", lambda p: 1.0)])
-        def raises(p, ctx):
-            raise ValueError("a bug in the claim")
-    '''))
+    broken = raising_claims_file(tmp_path, "raises", 'ValueError("a bug in the claim")')
     assert run_cli("run", "--quiet", "--claims-file", broken, "--out", tmp_path / "out") == 1
     assert "a bug in the claim" in capsys.readouterr().err
     result = json.loads((tmp_path / "out" / "results.json").read_text())["claims"][0]
