@@ -120,7 +120,7 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path, capsys):
 def test_list_and_show(capsys):
     assert run_cli("list") == 0
     listing = capsys.readouterr().out
-    assert "minibatch-gradient-variance" in listing and "000-16" in listing
+    assert "gd-rate" in listing and "001-03" in listing
     assert run_cli("show", "step-size-regimes") == 0
     shown = capsys.readouterr().out
     assert "003-05" in shown and "mutants" in shown and "η_opt = 1/a" in shown

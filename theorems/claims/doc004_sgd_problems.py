@@ -1,4 +1,6 @@
-"""Running averages: the variance of an exponential moving average (problem set 004, Problem 1).
+"""Problem set 004, "TTIC 31230 SGD Problems" (004_e701d70adf034ba3.txt).
+
+Problem 1: the variance of an exponential moving average.
 
     μ̂_t = (1 − 1/N) μ̂_{t−1} + x_t / N,  μ̂_0 = 0,  x_t i.i.d. with variance σ_x²
 
@@ -13,32 +15,15 @@ with E μ̂_t = μ(1 − (1 − 1/N)^t) known exactly.
 
 from __future__ import annotations
 
-import math
-
 import hypothesis.strategies as st
 import torch
 
 from implementations.averages import ema_step
 from theorems.claim import Figure, Formula, Source, claim
+from theorems.kit import DISTRIBUTIONS, DOCUMENTS, standardized
 
-PROBLEM_SET_004 = "004_e701d70adf034ba3.txt"
+PROBLEM_SET_004 = DOCUMENTS["004"]
 LARGE_N = 50  # where 004-03's "for large N" is checked; (2 − 1/N)N/(2N) = 1 − 1/(2N) ≥ 0.99 there
-
-# x_t distributions, each scaled to variance σ² = 1 around the mean μ
-DISTRIBUTIONS = ("normal", "uniform", "exponential")
-
-
-def draw_inputs(distribution: str, n: int, ctx) -> torch.Tensor:
-    """n draws with mean 0 and variance 1 (the mean μ is added by the caller)."""
-    if distribution == "normal":
-        return torch.randn(n, generator=ctx.generator, device=ctx.device, dtype=ctx.dtype)
-    u = torch.rand(n, generator=ctx.generator, device=ctx.device, dtype=ctx.dtype)
-    if distribution == "uniform":
-        return (u - 0.5) * math.sqrt(12.0)
-    if distribution == "exponential":
-        return -torch.log1p(-u) - 1.0
-    raise ValueError(f"unknown distribution {distribution!r}; choose one of {DISTRIBUTIONS}")
-
 
 def _stated(p):
     if p["form"] == "limit":
@@ -84,7 +69,7 @@ def ema_limiting_variance(p, ctx):
     def draw(n):
         estimate = torch.zeros(n, device=ctx.device, dtype=ctx.dtype)
         for _ in range(steps):
-            estimate = ema_step(estimate, mu + draw_inputs(p["distribution"], n, ctx), N=N)
+            estimate = ema_step(estimate, mu + standardized(p["distribution"], n, ctx), N=N)
         return (estimate.double() - expected).square()
 
     return ctx.mean(draw, bytes_per_replicate=64, quantities={"sigma2": 1.0})
