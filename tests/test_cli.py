@@ -31,7 +31,8 @@ def test_run_writes_results_and_is_reproducible(tmp_path, capsys):
     assert run_cli(*QUICK, "--out", tmp_path / "b") == 0
     first = json.loads((tmp_path / "a" / "results.json").read_text())
     second = json.loads((tmp_path / "b" / "results.json").read_text())
-    assert first["schema_version"] == 1
+    assert first["schema_version"] == 2
+    assert [row["id"] for row in first["rows"]] == sorted({i for c in first["claims"] for i in c["inventory_ids"]})
     assert {"seed", "profile", "device", "device_name", "python", "torch", "numpy", "started", "seconds"} <= set(
         first["run"])
     claim = first["claims"][0]

@@ -6,6 +6,7 @@ import torch
 
 from theorems import PROFILES, Claim, Formula, Measurement, Reading, RunConfig, Source, check_claim
 from theorems.engine import Profile, point_seed
+from theorems.testing import verify
 
 SOURCE = Source("toy.txt", "Toy section")
 
@@ -35,8 +36,10 @@ def variance_claim(true_factor: float = 1.0, **overrides) -> Claim:
     return Claim(**fields)
 
 
-def config(samples=200_000, examples=4, seed=0):
-    return RunConfig(profile=Profile("test", samples=samples, examples=examples, design=None), seed=seed)
+def config(cap=200_000, examples=4, seed=0, explore=8, pilot=2_000, alpha=0.01):
+    profile = Profile("test", explore=explore, examples=examples, design=None, pilot=min(pilot, cap), cap=cap,
+                      z_margin=3.5, shrink=40)
+    return RunConfig(profile=profile, seed=seed, alpha=alpha)
 
 
 def test_true_claim_is_confirmed_and_mutants_refuted():
@@ -61,7 +64,7 @@ def test_deviation_above_resolution_is_refuted_with_counterexample():
 
 
 def test_too_small_a_budget_is_inconclusive():
-    result = check_claim(variance_claim(), config(samples=30))
+    result = check_claim(variance_claim(), config(cap=30))
     assert result["verdict"] == "inconclusive"
 
 
@@ -89,9 +92,10 @@ def test_planted_corner_error_is_found_and_shrunk_to_the_corner():
         kind="identity", domain={"x": st.integers(0, 100), "y": st.integers(0, 100)}, measure=measure,
         stated=lambda p: p["x"] + p["y"], mutants=(Formula("f = x", lambda p: p["x"]),), atol=1e-9,
         resolution=0.0)
-    result = check_claim(claim, config(examples=300))
+    result = check_claim(claim, config(examples=100, explore=64))
     assert result["verdict"] == "refuted"
     assert result["counterexample"]["params"] == {"x": 90, "y": 70}
+    assert result["coverage"]["explore"] >= 64  # and a log-scaled quarter more: 0 … 100 is a wide range
     assert result["mutants"][0]["verdict"] == "refuted"
 
 
@@ -107,25 +111,73 @@ def test_reading_dependent_claim_is_conditional():
         alternatives=(Formula("f = 2", lambda p: 2.0, reading="doubled"),), atol=1e-12, resolution=0.0)
     result = check_claim(claim, config())
     assert result["verdict"] == "conditional"
-    assert "'plain'" in result["verdict_reason"] and "'doubled'" in result["verdict_reason"]
+    assert "“plain”" in result["verdict_reason"] and "“doubled”" in result["verdict_reason"]
     assert result["alternatives"] == [{"statement": "f = 2", "reading": "doubled", "verdict": "confirmed"}]
     assert result["counterexample"]["reading"] == "doubled"
 
 
-def test_bonferroni_split_is_reported():
-    result = check_claim(variance_claim(), config(examples=4), n_claims=5)
-    assert result["alpha"] == pytest.approx(0.01 / 5)
-    assert result["point_alpha"] == pytest.approx(0.01 / 5 / (2 + 4))
+def test_refuted_under_one_reading_and_unresolved_under_another_is_inconclusive():
+    def measure(p, ctx):
+        if p["reading"] == "doubled":
+            return Measurement(2.0)
 
+        def draw(n):  # a mean of 1 with so few replicates that nothing is resolved
+            return 1.0 + torch.randn(n, generator=ctx.generator, device=ctx.device, dtype=ctx.dtype)
 
-def test_divergent_measurement_is_data_not_a_crash():
+        return ctx.mean(draw, bytes_per_replicate=8)
+
     claim = Claim(
-        id="toy-diverge", title="bounded", inventory_ids=("000-01",), source=SOURCE, statement="f ≤ 1",
-        kind="bound", domain={"k": st.integers(0, 2)}, relation="le",
-        measure=lambda p, ctx: Measurement(torch.tensor([0.5, float("inf"), float("nan")])),
-        stated=lambda p: 1.0, mutants=(Formula("f ≤ 0", lambda p: 0.0),))
+        id="toy-partial", title="f = 1", inventory_ids=("000-01",), source=SOURCE, statement="f = 1",
+        kind="stochastic", domain={"k": st.integers(0, 3)}, measure=measure, stated=lambda p: 1.0,
+        mutants=(Formula("f = 30", lambda p: 30.0),),
+        readings=(Reading("plain", params={"reading": "plain"}), Reading("doubled", params={"reading": "doubled"})))
+    result = check_claim(claim, config(cap=20))
+    assert [r["verdict"] for r in result["readings"]] == ["inconclusive", "refuted"]
+    assert result["verdict"] == "inconclusive"  # partial evidence never refutes
+    assert "refuted under “doubled”" in result["verdict_reason"]
+
+
+def test_alpha_is_per_claim_and_split_over_its_planned_points():
+    result = check_claim(variance_claim(), config(examples=4, explore=8))
+    assert result["alpha"] == pytest.approx(0.01)
+    assert result["point_alpha"] == pytest.approx(0.01 / (2 + 8 + 4))
+
+
+def test_sample_size_is_planned_to_resolve_the_band():
+    from theorems.stats import z_two_sided
+
+    result = check_claim(variance_claim(), config(cap=10_000_000))
+    for point in result["evidence"]:
+        band = 0.05 * point["stated"]
+        assert point["samples"] > 2_000  # more than the pilot
+        target = band / (z_two_sided(result["point_alpha"]) + 3.5)
+        assert 0.8 * target <= point["se"] <= 1.2 * target  # planned from the pilot's standard deviation
+
+
+def test_a_stated_zero_needs_a_scale():
+    def measure(p, ctx):
+        return ctx.mean(lambda n: torch.randn(n, generator=ctx.generator, dtype=ctx.dtype), bytes_per_replicate=8)
+
+    claim = variance_claim(measure=measure, stated=lambda p: 0.0, mutants=(Formula("E = 1", lambda p: 1.0),))
     result = check_claim(claim, config())
-    assert result["verdict"] == "refuted"
+    assert result["error"] and "scale=" in result["verdict_reason"]
+    assert result["verdict"] == "inconclusive"
+    scaled = check_claim(variance_claim(measure=measure, stated=lambda p: 0.0, scale=lambda p: 1.0,
+                                        mutants=(Formula("E = 1", lambda p: 1.0),)), config())
+    assert scaled["verdict"] == "confirmed" and scaled["mutants"][0]["verdict"] == "refuted"
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), object()], ids=["none", "nan", "object"])
+def test_a_broken_measurement_is_an_error_not_a_finding(value):
+    claim = Claim(
+        id="toy-broken", title="broken", inventory_ids=("000-01",), source=SOURCE, statement="f = 1",
+        kind="identity", domain={"k": st.integers(0, 2)}, measure=lambda p, ctx: value,
+        stated=lambda p: 1.0, mutants=(Formula("f = 2", lambda p: 2.0),))
+    result = check_claim(claim, config())
+    assert result["error"] and result["verdict"] == "inconclusive"
+    assert all(m["verdict"] == "inconclusive" for m in result["mutants"])
+    with pytest.raises(AssertionError, match="raised"):
+        verify(claim)
 
 
 def test_profiles_exist():
@@ -142,9 +194,9 @@ def test_monte_carlo_chunks_stay_under_the_memory_cap_and_merge_exactly():
         chunks.append(n)
         return torch.arange(start, start + n, dtype=torch.float32) ** 0.5
 
-    mc = MonteCarlo(samples=10_000, max_bytes=8 * 1_000)
-    estimate = mc.mean(draw, bytes_per_replicate=8)
-    assert max(chunks) == 1_000 and sum(chunks) == 10_000
+    mc = MonteCarlo(pilot=2_500, cap=10_000, max_bytes=8 * 1_000)
+    estimate = mc.mean(draw, bytes_per_replicate=8, plan=lambda pilot: 10**9)  # planned beyond the cap
+    assert max(chunks) == 1_000 and sum(chunks) == 10_000 and chunks[:3] == [1_000, 1_000, 500]
     values = (torch.arange(10_000, dtype=torch.float32) ** 0.5).double()
     assert estimate.mean == pytest.approx(float(values.mean()), rel=1e-12)
     assert estimate.se == pytest.approx(float(values.std() / 100), rel=1e-9)

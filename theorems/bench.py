@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pandas as pd
 import torch
 
-from theorems.claims.sgd import _bytes_per_replicate, minibatch_deviation_sampler
+from theorems.kit import minibatch_bytes, minibatch_deviation_sampler
 from theorems.engine import Context, RunConfig
 from theorems.stats import MonteCarlo
 
@@ -57,7 +57,7 @@ def benchmark_minibatch_variance(config: RunConfig, *, samples: int = 1_000_000)
         p = {"problem": "least_squares", "statistic": "trace", "N": 64, "d": 5, "B": batch, "data_seed": 0,
              "sampling": "iid"}
         draw, _ = minibatch_deviation_sampler(p, ctx)
-        rate = _rate(draw, total=samples, chunk=mc.chunk_size(_bytes_per_replicate(p)), device=config.device)
+        rate = _rate(draw, total=samples, chunk=mc.chunk_size(minibatch_bytes(p)), device=config.device)
         rows.append({"device": str(config.device), "dtype": str(config.dtype).removeprefix("torch."), "B": batch,
                      "replicates/s": round(rate), "randn numbers/s": round(randn_rate),
                      "ratio (replicates)": round(rate / randn_rate, 3),

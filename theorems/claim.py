@@ -25,10 +25,15 @@ Kind = Literal["stochastic", "bound", "behaviour", "identity", "scaling"]
 Relation = Literal["eq", "le", "ge", "label"]
 Params = Mapping[str, Any]
 
+class ClaimError(Exception):
+    """A claim's check is broken (a measurement of the wrong type, an unexpected NaN, a band of 0):
+    reported as an error of that claim, never as a finding."""
+
+
 KINDS: tuple[str, ...] = ("stochastic", "bound", "behaviour", "identity", "scaling")
 RELATIONS: tuple[str, ...] = ("eq", "le", "ge", "label")
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_INVENTORY_PATTERN = re.compile(r"^\d{3}-\d{2}$")
+_ROW_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")  # the catalogue's rows look like 003-04
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class Claim:
 
     id: str  # stable, lowercase-with-dashes
     title: str  # one line, what the claim says in words
-    inventory_ids: tuple[str, ...]  # IDs in shared/claims-inventory.md
+    inventory_ids: tuple[str, ...]  # the rows it decides: IDs in shared/claims-inventory.md (or your own)
     source: Source
     statement: str  # exactly as the document gives it
     kind: Kind
@@ -116,6 +121,7 @@ class Claim:
     constraint: Callable[[Params], bool] | None = None  # joint condition on the parameters (B <= N)
     figure: Figure = Figure()
     samples_factor: float = 1.0  # multiplies the profile's Monte Carlo samples per point
+    may_diverge: bool = False  # inf/NaN measurements are data (a diverging run), not a broken check
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -127,8 +133,9 @@ class Claim:
         if not self.inventory_ids:
             raise ValueError(f"claim {self.id}: cite at least one inventory ID")
         for inventory_id in self.inventory_ids:
-            if not _INVENTORY_PATTERN.match(inventory_id):
-                raise ValueError(f"claim {self.id}: inventory ID must look like '003-04', got {inventory_id!r}")
+            if not isinstance(inventory_id, str) or not _ROW_PATTERN.match(inventory_id):
+                raise ValueError(f"claim {self.id}: a row ID is a short identifier such as '003-04' (letters, "
+                                 f"digits, '.', '_', ':', '-'), got {inventory_id!r}")
         if not self.mutants:
             raise ValueError(f"claim {self.id}: a claim needs at least one mutant, or its check cannot fail")
         if not self.readings:

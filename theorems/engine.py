@@ -1,20 +1,31 @@
 """The engine: measures a claim over its domain and decides its verdict.
 
-For every reading of a claim and every formula (the stated one, each mutant, each alternative):
+For every reading of a claim:
 
-1. the claim's design points are evaluated (they draw the figures and pin the corners);
-2. hypothesis explores the domain, deterministically for the run seed, and when a point refutes
-   the formula it shrinks that point to a minimal counterexample.
+1. **design points** (the claim's own, in priority order: they draw the figures and pin corners);
+2. **space-filling points** over the whole domain (:func:`theorems.domain.space_filling`: a
+   scrambled Sobol design, plus a log-scaled one for wide ranges);
+3. a **targeted search**: hypothesis, deterministic for the run seed, steered by
+   ``hypothesis.target`` toward the smallest margin (the largest deviation beyond the resolution,
+   relative to the scale), for the stated formula and for any mutant not yet refuted;
+4. when the stated formula is refuted, **shrinking** the first refuting point to a minimal
+   counterexample (:func:`theorems.domain.shrink`).
 
-Measurements are cached per point, so the mutants and alternatives are judged on the very same
-measurements as the claim. Each point draws its random numbers from a generator seeded by
-(run seed, claim id, reading, point), so a claim's result does not depend on which other claims
-ran or in what order.
+Every formula (the stated one, each mutant, each alternative) is judged on the very same
+measurements. Measurements are cached per (measurement function, point) for the whole run, so
+claims that register the same function share them; each point's random numbers come from a
+generator seeded by (run seed, measurement function, point), so a claim's result does not depend
+on which other claims ran or in what order.
 
-The false-alarm budget α is split by Bonferroni: α / (number of claims) per claim, then over the
-claim's readings and planned points (design points + hypothesis examples). Shrinking evaluates
-more points, but only after the claim is already refuted: it chooses which counterexample to
-report, not whether there is one.
+α is per claim (the run's ``alpha``, not divided by the number of claims selected), split by
+Bonferroni over the claim's readings and planned points; the run reports the family-wise bound
+(α times the number of claims). Shrinking evaluates more points, but only after the claim is
+refuted: it chooses which counterexample to report, not whether there is one.
+
+A reading's verdict: refuted if a point refutes, confirmed if every point confirms, inconclusive
+otherwise. Over readings (:func:`combine`): refuted only when every reading is refuted,
+conditional when one is confirmed and another refuted, confirmed when all are, inconclusive
+otherwise. Partial evidence never refutes.
 """
 
 from __future__ import annotations
@@ -31,44 +42,49 @@ from typing import Any
 
 import hypothesis
 import hypothesis.errors
-import hypothesis.strategies as st
 import numpy as np
 import torch
 
-from theorems.claim import Claim, Formula, Measurement, Params, Reading
+from theorems.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
+from theorems.domain import Dimension, dimensions, shrink, space_filling, strategy_of
 from theorems.stats import (
     CONDITIONAL,
     CONFIRMED,
     INCONCLUSIVE,
     REFUTED,
-    Estimate,
     MonteCarlo,
     PointVerdict,
+    band_of,
     judge_deterministic,
     judge_stochastic,
+    planned_samples,
 )
 
 
 @dataclass(frozen=True)
 class Profile:
-    """How much work a run spends per claim."""
+    """How much work a run spends per claim and reading."""
 
     name: str
-    samples: int  # Monte Carlo replicates per stochastic point (times the claim's samples_factor)
-    examples: int  # hypothesis examples per claim, reading and formula
+    explore: int  # space-filling points per reading (plus a quarter more, log-scaled, for wide ranges)
+    examples: int  # targeted hypothesis examples per reading and formula
     design: int | None  # how many of a claim's design points to evaluate (None: all)
+    pilot: int  # Monte Carlo replicates of the pilot that plans a point's sample size
+    cap: int  # most Monte Carlo replicates per point (both times the claim's samples_factor)
+    z_margin: float  # planned se = band / (z + z_margin): a true point strays that far rarely
+    shrink: int  # measurements spent shrinking a counterexample
     description: str = ""
 
 
 PROFILES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
-        Profile("smoke", samples=4_000, examples=3, design=4,
+        Profile("smoke", explore=8, examples=4, design=4, pilot=2_000, cap=20_000, z_margin=1.0, shrink=8,
                 description="seconds: every claim and mutant runs, few points, wide intervals"),
-        Profile("standard", samples=60_000, examples=12, design=None,
-                description="minutes on a laptop CPU: the default, resolves the headline claims"),
-        Profile("thorough", samples=400_000, examples=40, design=None,
-                description="a GPU or a long CPU run: narrow intervals, wide search"),
+        Profile("standard", explore=256, examples=16, design=None, pilot=2_000, cap=400_000, z_margin=4.2,
+                shrink=40, description="minutes on a laptop CPU: the default, covers every domain"),
+        Profile("thorough", explore=512, examples=64, design=None, pilot=4_000, cap=4_000_000, z_margin=4.5,
+                shrink=120, description="a GPU or a long CPU run: denser cover, narrower intervals"),
     )
 }
 
@@ -81,7 +97,7 @@ class RunConfig:
     seed: int = 0
     device: torch.device = torch.device("cpu")
     dtype: torch.dtype = torch.float32  # sampling dtype; moments accumulate in float64
-    alpha: float = 0.01  # false-alarm budget of the whole run
+    alpha: float = 0.01  # false-alarm budget of each claim
     max_bytes: int = 256 * 2**20  # memory cap of one Monte Carlo chunk
 
     def __post_init__(self) -> None:
@@ -99,31 +115,36 @@ class Context:
     dtype: torch.dtype
     generator: torch.Generator
     monte_carlo: MonteCarlo
+    plan: Callable[[Mapping[str, Any], Any], int] | None = None  # (quantities, pilot) -> replicates needed
 
     @property
     def samples(self) -> int:
-        return self.monte_carlo.samples
+        """The most replicates a point may draw."""
+        return self.monte_carlo.cap
 
     def mean(self, draw: Callable[[int], torch.Tensor], *, bytes_per_replicate: int,
              quantities: Mapping[str, Any] | None = None) -> Measurement:
-        """Monte Carlo mean of ``draw``'s replicate statistics, as a Measurement."""
-        estimate: Estimate = self.monte_carlo.mean(draw, bytes_per_replicate=bytes_per_replicate)
-        return Measurement(estimate.mean, se=estimate.se, samples=estimate.samples,
-                           quantities=dict(quantities or {}))
+        """Monte Carlo mean of ``draw``'s replicate statistics, as a Measurement: a pilot, then as
+        many replicates as the point needs to resolve the stated formula (within the cap)."""
+        quantities = dict(quantities or {})
+        plan = (lambda pilot: self.plan(quantities, pilot)) if self.plan is not None else None
+        estimate = self.monte_carlo.mean(draw, bytes_per_replicate=bytes_per_replicate, plan=plan)
+        return Measurement(estimate.mean, se=estimate.se, samples=estimate.samples, quantities=quantities)
 
 
-def point_seed(run_seed: int, claim_id: str, reading: str, params: Params) -> int:
-    """A 63-bit seed from (run seed, claim, reading, point), independent of everything else."""
-    text = json.dumps([run_seed, claim_id, reading, canonical(params)], sort_keys=True)
+def point_seed(run_seed: int, key: str, reading: str, params: Params) -> int:
+    """A 63-bit seed from (run seed, a key, a reading name, a point), independent of everything else."""
+    text = json.dumps([run_seed, key, reading, canonical(params)], sort_keys=True)
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def canonical(params: Params) -> dict[str, Any]:
     """Parameters as plain JSON values, sorted by name."""
-    return {key: _plain(params[key]) for key in sorted(params)}
+    return {key: plain(params[key]) for key in sorted(params)}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as plain JSON: non-finite floats as the strings "inf", "-inf", "nan"."""
     if isinstance(value, (bool, str)) or value is None:
         return value
     if isinstance(value, (int, np.integer)):
@@ -132,14 +153,36 @@ def _plain(value: Any) -> Any:
         value = float(value)
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, torch.Tensor):
-        return _plain(value.detach().cpu().tolist())
+        return plain(value.detach().cpu().tolist())
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return plain(value.tolist())
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return repr(value)
+
+
+def measure_key(claim: Claim) -> str:
+    """Names a claim's measurement function: claims registering the same function share it."""
+    return f"{claim.measure.__module__}.{claim.measure.__qualname__}"
+
+
+class MeasurementCache:
+    """Measurements of one run, per (measurement function, point): shared by the claims using them."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, Measurement] = {}
+
+    @staticmethod
+    def key(claim: Claim, point: Params) -> str:
+        return json.dumps([measure_key(claim), canonical(point)], sort_keys=True)
+
+    def get(self, key: str) -> Measurement | None:
+        return self._store.get(key)
+
+    def put(self, key: str, measurement: Measurement) -> None:
+        self._store[key] = measurement
 
 
 @dataclass
@@ -151,129 +194,199 @@ class Judged:
     verdict: PointVerdict
     measurement: Measurement
     formula_value: Any
-    design: bool = False  # a design point (drawn in figures), not a point found by the search
+    origin: str = "explore"  # "design", "explore", "targeted" or "shrink"
+
+    @property
+    def design(self) -> bool:
+        return self.origin == "design"
 
 
 @dataclass
 class FormulaOutcome:
     """A formula's verdict under one reading, from its evaluated points."""
 
-    verdict: str
-    points: list[Judged] = field(default_factory=list)  # design + exploration, in order
-    counterexample: Judged | None = None  # the shrunk refuting point
+    verdict: str = INCONCLUSIVE
+    points: list[Judged] = field(default_factory=list)
+    counterexample: Judged | None = None  # the shrunk refuting point (the first one, for mutants)
+
+    def settle(self) -> None:
+        verdicts = {judged.verdict.verdict for judged in self.points}
+        if REFUTED in verdicts:
+            self.verdict = REFUTED
+            if self.counterexample is None:
+                self.counterexample = next(j for j in self.points if j.verdict.verdict == REFUTED)
+        elif verdicts == {CONFIRMED}:
+            self.verdict = CONFIRMED
+        else:
+            self.verdict = INCONCLUSIVE
+
+
+def validate(claim: Claim, measurement: Any) -> Measurement:
+    """A measurement as a Measurement, or a ClaimError saying what is wrong with it."""
+    if measurement is None:
+        raise ClaimError("the measurement returned None; return a Measurement, a number, an array or a label")
+    if not isinstance(measurement, Measurement):
+        measurement = Measurement(measurement)
+    value = measurement.value
+    if value is None:
+        raise ClaimError("the measurement's value is None")
+    if isinstance(value, str):
+        return measurement
+    try:
+        array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ClaimError(f"the measurement's value is a {type(value).__name__}, not a number, an array or a "
+                         "label") from None
+    finite = bool(np.all(np.isfinite(array))) and (measurement.se is None or math.isfinite(measurement.se))
+    if not finite and not claim.may_diverge:
+        raise ClaimError(f"the measurement is not finite ({plain(value) if array.size < 8 else 'an array with inf/nan'}"
+                         f", se {measurement.se}); declare may_diverge=True if divergence is a possible outcome")
+    return measurement
 
 
 class ClaimChecker:
     """Checks one claim under a run configuration."""
 
-    def __init__(self, claim: Claim, config: RunConfig, *, claim_alpha: float,
+    def __init__(self, claim: Claim, config: RunConfig, *, cache: MeasurementCache | None = None,
                  on_point: Callable[[], None] | None = None) -> None:
         self.claim = claim
         self.config = config
-        self.design = list(claim.design[: config.profile.design])
-        planned = (len(self.design) + config.profile.examples) * len(claim.readings)
-        self.claim_alpha = claim_alpha
-        self.point_alpha = claim_alpha / planned
-        self.samples = max(2, int(config.profile.samples * claim.samples_factor))
-        self._cache: dict[str, Measurement] = {}
+        profile = config.profile
+        self.design = list(claim.design[: profile.design])
+        self.dims = dimensions(claim.domain)
+        planned = len(self.design) + profile.explore + profile.examples
+        self.claim_alpha = config.alpha
+        self.point_alpha = config.alpha / (planned * len(claim.readings))
+        self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
+                                      cap=max(2, int(profile.cap * claim.samples_factor)), max_bytes=config.max_bytes)
+        self.cache = cache if cache is not None else MeasurementCache()
+        self.samples = 0  # Monte Carlo replicates this claim drew (not those it found in the cache)
         self._on_point = on_point
 
     # -- measuring ---------------------------------------------------------------------------
-    @staticmethod
-    def _key(reading: Reading, params: Params) -> str:
-        return json.dumps([reading.name, canonical({**params, **reading.params})], sort_keys=True)
-
     def measure(self, reading: Reading, params: Params) -> Measurement:
         point = {**params, **reading.params}
-        key = self._key(reading, params)
-        if key not in self._cache:
+        key = self.cache.key(self.claim, point)
+        measurement = self.cache.get(key)
+        if measurement is None:
             generator = torch.Generator(device=self.config.device)
-            generator.manual_seed(point_seed(self.config.seed, self.claim.id, reading.name, point))
-            ctx = Context(self.config.device, self.config.dtype, generator,
-                          MonteCarlo(samples=self.samples, max_bytes=self.config.max_bytes))
-            measurement = self.claim.measure(point, ctx)
-            if not isinstance(measurement, Measurement):
-                measurement = Measurement(measurement)
-            self._cache[key] = measurement
+            generator.manual_seed(point_seed(self.config.seed, measure_key(self.claim), "", point))
+            ctx = Context(self.config.device, self.config.dtype, generator, self.monte_carlo,
+                          plan=lambda quantities, pilot: self._plan(point, quantities, pilot))
+            measurement = validate(self.claim, self.claim.measure(point, ctx))
+            self.cache.put(key, measurement)
+            self.samples += measurement.samples
             if self._on_point is not None:
                 self._on_point()
-        return self._cache[key]
+        return measurement
 
-    @property
-    def total_samples(self) -> int:
-        return sum(m.samples for m in self._cache.values())
+    def _plan(self, point: Params, quantities: Mapping[str, Any], pilot) -> int:
+        """Replicates this point needs for the stated formula's band to be resolved."""
+        p = {**point, **quantities}
+        claim = self.claim
+        band, _ = band_of(claim.stated(p), resolution=claim.resolution, atol=claim.atol,
+                          scale=claim.scale(p) if claim.scale is not None else None)
+        return planned_samples(pilot, band=band, alpha=self.point_alpha, z_margin=self.config.profile.z_margin)
 
     # -- judging -----------------------------------------------------------------------------
-    def judge(self, formula: Callable[[Params], Any], reading: Reading, params: Params) -> Judged:
+    def judge(self, formula: Callable[[Params], Any], reading: Reading, params: Params, origin: str) -> Judged:
         point = {**params, **reading.params}
         measurement = self.measure(reading, params)
         p = {**point, **measurement.quantities}
         value = formula(p)
         claim = self.claim
         if measurement.se is not None:
-            scale = claim.scale(p) if claim.scale is not None else None
             verdict = judge_stochastic(float(measurement.value), measurement.se, value,
-                                       alpha=self.point_alpha, resolution=claim.resolution,
-                                       scale=scale, relation=claim.relation)
+                                       alpha=self.point_alpha, resolution=claim.resolution, atol=claim.atol,
+                                       scale=claim.scale(p) if claim.scale is not None else None,
+                                       relation=claim.relation)
         else:
             verdict = judge_deterministic(measurement.value, value, relation=claim.relation,
                                           rtol=claim.resolution, atol=claim.atol)
-        return Judged(reading.name, point, verdict, measurement, value)
+        return Judged(reading.name, point, verdict, measurement, value, origin)
 
-    def search(self, formula: Formula | Callable[[Params], Any], reading: Reading,
-               formula_index: int) -> FormulaOutcome:
-        """Design points, then hypothesis exploration and shrinking, for one formula."""
-        value = formula.value if isinstance(formula, Formula) else formula
-        outcome = FormulaOutcome(INCONCLUSIVE)
-        for params in self.design:
-            judged = self.judge(value, reading, params)
-            judged.design = True
-            outcome.points.append(judged)
-            if judged.verdict.verdict == REFUTED and outcome.counterexample is None:
-                outcome.counterexample = judged
-        strategy = st.fixed_dictionaries(
-            {name: s for name, s in self.claim.domain.items() if name not in reading.params})
-        if self.claim.constraint is not None:
-            strategy = strategy.filter(lambda params: self.claim.constraint({**params, **reading.params}))
-        refuted_yet = outcome.counterexample is not None
-        shrink_budget = 4 * self.config.profile.examples + 8  # new points measured after a refutation
+    def accept(self, reading: Reading) -> Callable[[dict[str, Any]], bool] | None:
+        if self.claim.constraint is None:
+            return None
+        return lambda params: bool(self.claim.constraint({**params, **reading.params}))
+
+    def check_reading(self, reading: Reading, formulas: list[Callable[[Params], Any]]) -> list[FormulaOutcome]:
+        """Every formula judged on the reading's points; formulas[0] is the stated one."""
+        dims = [d for d in self.dims if d.name not in reading.params]
+        accept = self.accept(reading)
+        outcomes = [FormulaOutcome() for _ in formulas]
+
+        def evaluate(params: dict[str, Any], origin: str) -> list[Judged]:
+            judged = [self.judge(formula, reading, params, origin) for formula in formulas]
+            for outcome, j in zip(outcomes, judged):
+                outcome.points.append(j)
+            return judged
+
+        seen: set[str] = set()
+        explore_seed = point_seed(self.config.seed, self.claim.id, reading.name, {"phase": "explore"})
+        planned = [(params, "design") for params in self.design] + [
+            (params, "explore") for params in space_filling(dims, self.config.profile.explore, seed=explore_seed,
+                                                            accept=accept)]
+        for params, origin in planned:
+            key = json.dumps(canonical({k: v for k, v in params.items() if k not in reading.params}))
+            if key not in seen:
+                seen.add(key)
+                evaluate({k: v for k, v in params.items() if k not in reading.params}, origin)
+        for index, formula in enumerate(formulas):
+            if index == 0 or not any(j.verdict.verdict == REFUTED for j in outcomes[index].points):
+                self._targeted(reading, dims, accept, index, outcomes, evaluate, seen)
+        for outcome in outcomes:
+            outcome.settle()
+        stated = outcomes[0]
+        if stated.verdict == REFUTED and self.config.profile.shrink > 0:
+            stated.counterexample = self._shrink(formulas[0], reading, dims, accept, stated.counterexample)
+        return outcomes
+
+    def _targeted(self, reading: Reading, dims: list[Dimension], accept, index: int,
+                  outcomes: list[FormulaOutcome], evaluate, seen: set[str]) -> None:
+        """hypothesis, steered toward the smallest margin of formula ``index``, until it refutes."""
+        if self.config.profile.examples <= 0 or not dims:
+            return
 
         def refutes(params: dict[str, Any]) -> bool:
-            nonlocal refuted_yet, shrink_budget
-            if refuted_yet and self._key(reading, params) not in self._cache:
-                if shrink_budget <= 0:
-                    return False  # shrinking stops here; the best counterexample so far stands
-                shrink_budget -= 1
-            judged = self.judge(value, reading, params)
-            if not refuted_yet:
-                outcome.points.append(judged)
-            failed = judged.verdict.verdict == REFUTED
-            refuted_yet = refuted_yet or failed
-            return failed
+            key = json.dumps(canonical(params))
+            if key in seen:
+                judged = next(j for j in outcomes[index].points if json.dumps(canonical(
+                    {k: v for k, v in j.params.items() if k not in reading.params})) == key)
+            else:
+                seen.add(key)
+                judged = evaluate(params, "targeted")[index]
+            margin = judged.verdict.margin
+            if margin is None:  # a behaviour label: agreement is all there is
+                margin = 0.0 if judged.verdict.verdict != REFUTED else -1.0
+            hypothesis.target(-float(margin) if math.isfinite(margin) else 1e12, label="excess deviation")
+            return judged.verdict.verdict == REFUTED
 
         settings = hypothesis.settings(
-            max_examples=max(1, self.config.profile.examples), database=None, deadline=None,
-            derandomize=False, suppress_health_check=list(hypothesis.HealthCheck),
-            phases=[hypothesis.Phase.generate, hypothesis.Phase.shrink])
-        seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": formula_index})
-        if self.config.profile.examples > 0:
-            try:
-                found = hypothesis.find(strategy, refutes, settings=settings, random=random.Random(seed))
-            except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
-                found = None
-            if found is not None:
-                outcome.counterexample = self.judge(value, reading, found)
-        verdicts = {judged.verdict.verdict for judged in outcome.points}
-        if outcome.counterexample is not None:
-            outcome.verdict = REFUTED
-        elif verdicts == {CONFIRMED}:
-            outcome.verdict = CONFIRMED
-        return outcome
+            max_examples=self.config.profile.examples, database=None, deadline=None, derandomize=False,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.generate, hypothesis.Phase.target])
+        seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": index})
+        try:
+            hypothesis.find(strategy_of(dims, accept), refutes, settings=settings, random=random.Random(seed))
+        except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
+            pass
 
-    def check_formula(self, formula: Formula | Callable[[Params], Any], formula_index: int,
-                      readings: tuple[Reading, ...] | None = None) -> dict[str, FormulaOutcome]:
-        return {reading.name: self.search(formula, reading, formula_index)
-                for reading in (readings or self.claim.readings)}
+    def _shrink(self, formula, reading: Reading, dims: list[Dimension], accept, first: Judged) -> Judged:
+        """The first refuting point, simplified while it still refutes."""
+        start = {k: v for k, v in first.params.items() if k not in reading.params}
+        best = first
+
+        def still_fails(params: dict[str, Any]) -> bool:
+            nonlocal best
+            judged = self.judge(formula, reading, params, "shrink")
+            if judged.verdict.verdict == REFUTED:
+                best = judged
+                return True
+            return False
+
+        shrink(start, dims, still_fails, budget=self.config.profile.shrink, accept=accept)
+        return best
 
 
 def combine(outcomes: Mapping[str, FormulaOutcome]) -> tuple[str, str]:
@@ -282,25 +395,26 @@ def combine(outcomes: Mapping[str, FormulaOutcome]) -> tuple[str, str]:
     held = [name for name, v in verdicts.items() if v == CONFIRMED]
     failed = [name for name, v in verdicts.items() if v == REFUTED]
     open_ = [name for name, v in verdicts.items() if v == INCONCLUSIVE]
+    single = len(verdicts) == 1
+    if failed and not held and not open_:
+        return REFUTED, "refuted" if single else f"refuted under every reading ({_names(failed)})"
     if held and failed:
         reason = f"holds under {_names(held)}; refuted under {_names(failed)}"
-        if open_:
-            reason += f"; unresolved under {_names(open_)}"
-        return CONDITIONAL, reason
-    if failed:
-        reason = "refuted" if len(verdicts) == 1 else f"refuted under {_names(failed)}"
-        return REFUTED, reason + (f"; unresolved under {_names(open_)}" if open_ else "")
-    if not open_:
+        return CONDITIONAL, reason + (f"; unresolved under {_names(open_)}" if open_ else "")
+    if held and not open_:
         return CONFIRMED, "every evaluated point agrees within the resolution"
-    return INCONCLUSIVE, ("some points' intervals straddle the resolution band: more samples "
-                          f"are needed ({_names(open_)})")
+    parts = [f"refuted under {_names(failed)}"] if failed else []
+    parts += [f"holds under {_names(held)}"] if held else []
+    parts.append("some points' intervals straddle the resolution band" + ("" if single else f" under {_names(open_)}")
+                 + ": more samples (a larger profile) are needed")
+    return INCONCLUSIVE, "; ".join(parts)
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(f"'{name}'" for name in names)
+    return ", ".join(f"“{name}”" for name in names)
 
 
-def check_claim(claim: Claim, config: RunConfig, *, n_claims: int = 1,
+def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | None = None,
                 on_point: Callable[[], None] | None = None) -> dict[str, Any]:
     """Check one claim; returns its entry of results.json (see docs/results-schema.md).
 
@@ -308,7 +422,7 @@ def check_claim(claim: Claim, config: RunConfig, *, n_claims: int = 1,
     error in ``error``, so one broken claim does not sink a whole run.
     """
     start = time.perf_counter()
-    checker = ClaimChecker(claim, config, claim_alpha=config.alpha / n_claims, on_point=on_point)
+    checker = ClaimChecker(claim, config, cache=cache, on_point=on_point)
     result = {
         "id": claim.id,
         "title": claim.title,
@@ -322,9 +436,11 @@ def check_claim(claim: Claim, config: RunConfig, *, n_claims: int = 1,
         "alpha": checker.claim_alpha,
         "point_alpha": checker.point_alpha,
         "resolution": claim.resolution,
+        "atol": claim.atol,
         "readings": [{"name": r.name, "description": r.description, "verdict": INCONCLUSIVE}
                      for r in claim.readings],
         "evidence": [],
+        "coverage": None,
         "counterexample": None,
         "alternatives": [],
         "mutants": [{"statement": m.statement, "verdict": INCONCLUSIVE, "counterexample": None}
@@ -339,36 +455,59 @@ def check_claim(claim: Claim, config: RunConfig, *, n_claims: int = 1,
     except Exception as error:  # noqa: BLE001 - reported in the result, with its traceback
         result["verdict_reason"] = f"the check failed: {type(error).__name__}: {error}"
         result["error"] = traceback.format_exc()
-    result["samples"] = checker.total_samples
+    result["samples"] = checker.samples
     result["seconds"] = round(time.perf_counter() - start, 3)
     return result
 
 
 def _judge_claim(claim: Claim, checker: ClaimChecker) -> dict[str, Any]:
-    """The verdicts of the stated formula, the mutants and the alternatives."""
-    stated = checker.check_formula(claim.stated, 0)
+    """The verdicts of the stated formula, the mutants and the alternatives, reading by reading."""
+    formulas: list[Formula] = [Formula(claim.statement, claim.stated), *claim.mutants, *claim.alternatives]
+    by_reading: dict[str, list[FormulaOutcome]] = {}
+    for reading in claim.readings:
+        applies = [i for i, f in enumerate(formulas) if i <= len(claim.mutants) or f.reading in (None, reading.name)]
+        outcomes = checker.check_reading(reading, [formulas[i].value for i in applies])
+        by_reading[reading.name] = [None] * len(formulas)  # type: ignore[list-item]
+        for i, outcome in zip(applies, outcomes):
+            by_reading[reading.name][i] = outcome
+
+    def outcomes_of(index: int) -> dict[str, FormulaOutcome]:
+        return {name: outcomes[index] for name, outcomes in by_reading.items() if outcomes[index] is not None}
+
+    stated = outcomes_of(0)
     verdict, reason = combine(stated)
-    mutants = []
-    for index, mutant in enumerate(claim.mutants, start=1):
-        outcomes = checker.check_formula(mutant, index)
-        mutants.append({"statement": mutant.statement, "verdict": combine(outcomes)[0],
-                        "counterexample": _first_counterexample(outcomes)})
-    alternatives = []
-    for index, alternative in enumerate(claim.alternatives, start=len(claim.mutants) + 1):
-        readings = tuple(r for r in claim.readings if alternative.reading in (None, r.name))
-        outcomes = checker.check_formula(alternative, index, readings)
-        alternatives.append({"statement": alternative.statement, "reading": alternative.reading,
-                             "verdict": combine(outcomes)[0]})
+    mutants = [{"statement": m.statement, "verdict": combine(outcomes_of(i))[0],
+                "counterexample": _first_counterexample(outcomes_of(i))}
+               for i, m in enumerate(claim.mutants, start=1)]
+    alternatives = [{"statement": a.statement, "reading": a.reading, "verdict": combine(outcomes_of(i))[0]}
+                    for i, a in enumerate(claim.alternatives, start=len(claim.mutants) + 1)]
+    points = [j for outcome in stated.values() for j in outcome.points]
     return {
         "verdict": verdict,
         "verdict_reason": reason,
         "readings": [{"name": r.name, "description": r.description, "verdict": stated[r.name].verdict}
                      for r in claim.readings],
-        "evidence": [_evidence(j) for outcome in stated.values() for j in outcome.points],
+        "evidence": [_evidence(j) for j in points],
+        "coverage": _coverage(checker.dims, points),
         "counterexample": _first_counterexample(stated),
         "alternatives": alternatives,
         "mutants": mutants,
     }
+
+
+def _coverage(dims: list[Dimension], points: list[Judged]) -> dict[str, Any]:
+    """How many points were evaluated, by origin, and the range each parameter took."""
+    origins = ("design", "explore", "targeted", "shrink")
+    parameters: dict[str, Any] = {}
+    for d in dims:
+        values = [j.params[d.name] for j in points if d.name in j.params]
+        if d.kind in ("int", "float") and values:
+            parameters[d.name] = {"min": plain(min(values)), "max": plain(max(values)),
+                                  "domain": [plain(d.low), plain(d.high)]}
+        elif d.kind == "choice":
+            parameters[d.name] = {"values": len({json.dumps(plain(v)) for v in values}), "of": len(d.choices)}
+    return {"points": len(points), **{origin: sum(j.origin == origin for j in points) for origin in origins},
+            "parameters": parameters}
 
 
 def _first_counterexample(outcomes: Mapping[str, FormulaOutcome]) -> dict[str, Any] | None:
@@ -385,23 +524,24 @@ def _evidence(judged: Judged) -> dict[str, Any]:
     if m.trace is not None:
         # a trace may keep some elements of an array measurement ("index"); the formula's values
         # at the same elements are drawn beside them
-        trace = {key: _plain(val) for key, val in m.trace.items() if key != "index"}
-        stated = np.asarray(_plain(judged.formula_value), dtype=object)
+        trace = {key: plain(val) for key, val in m.trace.items() if key != "index"}
+        stated = np.asarray(plain(judged.formula_value), dtype=object)
         if "stated" not in trace and stated.ndim == 1:
             index = m.trace.get("index")
-            trace["stated"] = _plain(stated[np.asarray(index)] if index is not None else stated)
+            trace["stated"] = plain(stated[np.asarray(index)] if index is not None else stated)
     return {
         "reading": judged.reading,
         "params": canonical(judged.params),
-        "estimate": _plain(v.estimate),
-        "stated": _plain(v.stated),
-        "ci_low": _plain(v.ci_low),
-        "ci_high": _plain(v.ci_high),
-        "se": _plain(m.se),
-        "detectable": _plain(v.detectable),
-        "margin": _plain(v.margin),
+        "estimate": plain(v.estimate),
+        "stated": plain(v.stated),
+        "ci_low": plain(v.ci_low),
+        "ci_high": plain(v.ci_high),
+        "se": plain(m.se),
+        "detectable": plain(v.detectable),
+        "margin": plain(v.margin),
         "samples": m.samples,
         "verdict": v.verdict,
         "design": judged.design,
+        "origin": judged.origin,
         "trace": trace,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import os
@@ -29,9 +30,10 @@ import torch
 
 import theorems
 from theorems.claim import REGISTRY, Claim
-from theorems.engine import PROFILES, RunConfig, check_claim
+from theorems.engine import PROFILES, MeasurementCache, RunConfig, check_claim
+from theorems.rows import row_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,7 +57,8 @@ def load_claims_file(path: str | os.PathLike) -> list[Claim]:
     for claim_id in _LOADED_FROM.pop(path.resolve(), ()):  # loading a file again replaces its claims
         REGISTRY.remove(claim_id)
     before = {claim.id for claim in REGISTRY}
-    name = f"theorycheck_user_claims_{abs(hash(str(path.resolve())))}"
+    digest = hashlib.blake2b(str(path.resolve()).encode(), digest_size=6).hexdigest()
+    name = f"theorycheck_user_claims_{path.stem}_{digest}"  # stable: measurements are seeded by module name
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"claims file is not a Python file: {path}")
@@ -152,11 +155,11 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = time.perf_counter()
     results = []
+    cache = MeasurementCache()  # claims registering the same measurement share its points
     for claim in claims:
         if progress is not None:
             progress(claim)
-        results.append(check_claim(claim, config, n_claims=len(claims), on_point=on_point))
-    per_claim = config.alpha / max(1, len(claims))
+        results.append(check_claim(claim, config, cache=cache, on_point=on_point))
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -174,10 +177,13 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
             "seconds": round(time.perf_counter() - start, 3),
             "max_memory_mib": config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
             "alpha": config.alpha,
-            "alpha_split": (f"Bonferroni: {config.alpha:g} over {len(claims)} claim(s) = {per_claim:.3g} each, "
-                            "then over each claim's readings and planned points (point_alpha)"),
+            "family_wise_alpha": min(1.0, config.alpha * len(claims)),
+            "alpha_split": (f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned "
+                            f"points (point_alpha); over the {len(claims)} claim(s) of this run, the chance of any "
+                            f"false alarm is at most {min(1.0, config.alpha * len(claims)):.3g}"),
             "claims_file": claims_file,
         },
+        "rows": row_table(results),
         "claims": results,
     }
 

@@ -3,7 +3,7 @@
 Stochastic points (an interval-equivalence rule, as in TensorFlow Probability's statistical
 testing and scipy's bootstrap-interval checks):
 
-    band = resolution · scale          (scale = |stated| unless the claim names another)
+    band = resolution · scale + atol   (scale = |stated| unless the claim names another)
     CI   = estimate ± z_{1−α/2} · se   (normal interval of a mean of i.i.d. replicates)
 
     refuted       the whole CI lies outside stated ± band (deviation significant at α *and*
@@ -15,6 +15,14 @@ If the truth lies inside the band, a refutation needs the CI to miss the truth, 
 with probability at most α/2: α bounds the false-alarm rate. ``detectable`` is the smallest
 relative deviation (in units of scale) that is refuted with 80 % power at this sample size:
 resolution + (z_{1−α/2} + z_{0.8}) · se / scale.
+
+A band of 0 (a stated value of 0 with no declared scale or atol) could never confirm anything: it
+is a defect of the claim, raised as :class:`~theorems.claim.ClaimError`.
+
+Sample sizes are planned: a pilot chunk estimates the replicates' standard deviation s, and the
+point then draws n = (s · (z_{1−α/2} + z_margin) / band)² replicates (capped by the profile), so
+that a point whose truth is the stated value confirms unless its estimate strays more than
+z_margin standard errors.
 
 Deterministic points compare elementwise with tolerance ``atol + resolution·|stated|``; behaviour
 labels compare by equality.
@@ -30,6 +38,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from theorems.claim import ClaimError
 
 CONFIRMED, REFUTED, INCONCLUSIVE, CONDITIONAL = "confirmed", "refuted", "inconclusive", "conditional"
 VERDICTS = (CONFIRMED, REFUTED, CONDITIONAL, INCONCLUSIVE)
@@ -55,14 +65,23 @@ def z_two_sided(alpha: float) -> float:
     return NormalDist().inv_cdf(1 - alpha / 2)
 
 
+def band_of(stated: float, *, resolution: float, scale: float | None, atol: float) -> tuple[float, float]:
+    """(band, scale) of a stochastic point: resolution · scale + atol, scale = |stated| by default."""
+    scale = abs(float(stated)) if scale is None else abs(float(scale))
+    band = resolution * scale + atol
+    if not band > 0:
+        raise ClaimError(f"the band around the stated value {stated!r} is {band!r}: a stated value of 0 needs a "
+                         "declared scale= (what the resolution is relative to) or atol=")
+    return band, (scale if scale > 0 else band)
+
+
 def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float, resolution: float,
-                     scale: float | None, relation: str) -> PointVerdict:
+                     scale: float | None, relation: str, atol: float = 0.0) -> PointVerdict:
     """The interval rule above, for relation "eq", "le" (estimate ≤ stated) or "ge"."""
     stated = float(stated)
-    scale = abs(stated) if scale is None else abs(float(scale))
+    band, scale = band_of(stated, resolution=resolution, scale=scale, atol=atol)
     z = z_two_sided(alpha)
     low, high = estimate - z * se, estimate + z * se
-    band = resolution * scale
     if not (math.isfinite(estimate) and math.isfinite(se)):
         return PointVerdict(estimate, stated, low, high, INCONCLUSIVE, None)
     above = low > stated + band  # surely above the band
@@ -78,9 +97,9 @@ def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float,
     else:
         raise ValueError(f"a stochastic claim compares numbers, not with relation {relation!r}")
     verdict = REFUTED if refuted else CONFIRMED if confirmed else INCONCLUSIVE
-    detectable = (band + (z + NormalDist().inv_cdf(POWER)) * se) / scale if scale > 0 else math.inf
+    detectable = (band + (z + NormalDist().inv_cdf(POWER)) * se) / scale
     room = {"eq": band - abs(estimate - stated), "le": stated + band - estimate, "ge": estimate - stated + band}
-    margin = room[relation] / scale if scale > 0 else None
+    margin = room[relation] / scale
     return PointVerdict(estimate, stated, low, high, verdict, detectable, margin=margin)
 
 
@@ -134,27 +153,42 @@ class MonteCarlo:
 
     ``draw(n)`` must return a tensor of ``n`` replicate statistics (any float dtype); the engine
     calls it with chunks sized so that a chunk needs at most ``max_bytes`` given the caller's
-    ``bytes_per_replicate``. Randomness comes from the context's generator, so results depend only
-    on (run seed, claim, point) and not on the chunk size's history.
+    ``bytes_per_replicate``. A pilot of ``pilot`` replicates comes first; ``plan(pilot_estimate)``
+    then says how many replicates the point needs in all, clamped to [pilot, cap]. Randomness
+    comes from the context's generator, so results depend only on (run seed, measurement, point).
     """
 
-    def __init__(self, *, samples: int, max_bytes: int) -> None:
-        if samples < 2:
-            raise ValueError(f"Monte Carlo needs at least 2 samples, got {samples}")
-        self.samples = samples
+    def __init__(self, *, pilot: int, cap: int, max_bytes: int) -> None:
+        if pilot < 2:
+            raise ValueError(f"Monte Carlo needs at least 2 samples, got {pilot}")
+        self.pilot = pilot
+        self.cap = max(cap, pilot)
         self.max_bytes = max_bytes
 
     def chunk_size(self, bytes_per_replicate: int) -> int:
-        return max(1, min(self.samples, self.max_bytes // max(1, bytes_per_replicate)))
+        return max(1, self.max_bytes // max(1, bytes_per_replicate))
 
-    def mean(self, draw: Callable[[int], torch.Tensor], *, bytes_per_replicate: int) -> Estimate:
+    def mean(self, draw: Callable[[int], torch.Tensor], *, bytes_per_replicate: int,
+             plan: Callable[[Estimate], int] | None = None) -> Estimate:
         chunk = self.chunk_size(bytes_per_replicate)
-        count, mean, m2 = 0, 0.0, 0.0  # Chan et al.'s pairwise merge of (count, mean, M2)
-        while count < self.samples:
-            n = min(chunk, self.samples - count)
+        moments = (0, 0.0, 0.0)
+        moments = self._draw(draw, moments, self.pilot, chunk)
+        if plan is not None:
+            total = min(self.cap, max(self.pilot, int(plan(_estimate(moments)))))
+            moments = self._draw(draw, moments, total - moments[0], chunk)
+        return _estimate(moments)
+
+    @staticmethod
+    def _draw(draw: Callable[[int], torch.Tensor], moments: tuple[int, float, float], more: int,
+              chunk: int) -> tuple[int, float, float]:
+        """Add ``more`` replicates to (count, mean, M2) by Chan et al.'s pairwise merge."""
+        count, mean, m2 = moments
+        target = count + max(0, more)
+        while count < target:
+            n = min(chunk, target - count)
             values = draw(n).reshape(-1).to(torch.float64)
             if values.numel() != n:
-                raise ValueError(f"draw({n}) returned {values.numel()} values")
+                raise ClaimError(f"draw({n}) returned {values.numel()} values")
             chunk_mean = float(values.mean())
             chunk_m2 = float((values - chunk_mean).square().sum())
             delta = chunk_mean - mean
@@ -162,4 +196,17 @@ class MonteCarlo:
             mean += delta * n / total
             m2 += chunk_m2 + delta * delta * count * n / total
             count = total
-        return Estimate(mean, math.sqrt(m2 / (count - 1) / count), count)
+        return count, mean, m2
+
+
+def _estimate(moments: tuple[int, float, float]) -> Estimate:
+    count, mean, m2 = moments
+    return Estimate(mean, math.sqrt(m2 / (count - 1) / count), count)
+
+
+def planned_samples(estimate: Estimate, *, band: float, alpha: float, z_margin: float) -> int:
+    """Replicates needed for se ≤ band / (z_{1−α/2} + z_margin), from a pilot estimate."""
+    sd = estimate.se * math.sqrt(estimate.samples)
+    if not (math.isfinite(sd) and sd > 0):
+        return estimate.samples
+    return math.ceil((sd * (z_two_sided(alpha) + z_margin) / band) ** 2)

@@ -20,12 +20,12 @@ from theorems.runner import load_catalogue, make_config
 
 
 def verify(claim: Claim | str, *, profile: str = "smoke", seed: int = 0, device: str = "cpu",
-           expect: str | None = None, n_claims: int = 1) -> dict[str, Any]:
+           expect: str | None = None) -> dict[str, Any]:
     """Check ``claim`` (a Claim or a registered id) and assert its mutants are refuted."""
     if isinstance(claim, str):
         load_catalogue()
         claim = REGISTRY.get(claim)
-    result = check_claim(claim, make_config(profile=profile, seed=seed, device=device), n_claims=n_claims)
+    result = check_claim(claim, make_config(profile=profile, seed=seed, device=device))
     if result["error"]:
         raise AssertionError(f"the check of {claim.id} raised:\n{result['error']}")
     survivors = [m["statement"] for m in result["mutants"] if m["verdict"] != "refuted"]
