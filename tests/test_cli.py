@@ -125,8 +125,22 @@ def test_list_and_show(capsys):
     assert run_cli("show", "step-size-regimes") == 0
     shown = capsys.readouterr().out
     assert "003-05" in shown and "mutants" in shown and "η_opt = 1/a" in shown
+    assert run_cli("show", "001-03") == 0  # a row shows every claim that checks it
+    shown = capsys.readouterr().out
+    assert "row 001-03 is checked by" in shown and "gd-rate" in shown
     assert run_cli("show", "no-such-claim") == 2
     assert "unknown claim" in capsys.readouterr().err
+
+
+def test_calibrate_tallies_each_row_over_seeds(tmp_path, capsys):
+    assert run_cli("calibrate", "--seeds", "2", "--profile", "smoke", "--device", "cpu", "--claims", "gd-sufficient*",
+                   "--csv", tmp_path / "calibration.csv") == 0
+    out = capsys.readouterr().out
+    assert "001-01" in out and "observed false-alarm rate" in out
+    table = pd.read_csv(tmp_path / "calibration.csv")
+    assert table.loc[0, "row"] == "001-01"
+    assert table.loc[0, ["confirmed", "refuted", "conditional", "inconclusive"]].sum() == 2
+    assert run_cli("calibrate", "--seeds", "0") == 2
 
 
 def test_report_folder_has_ordinary_permissions(tmp_path):

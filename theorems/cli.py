@@ -1,4 +1,4 @@
-"""The command line: ``theorycheck list | show ID | run | bench``.
+"""The command line: ``theorycheck list | show ID | run | calibrate | bench``.
 
 ``run`` exits 0 when the run completed, whatever the verdicts (they are findings), 1 when a
 claim's check raised an error (the report is written, that claim inconclusive, the traceback on
@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the claims")
     listing.add_argument("--claims-file", help="also list the claims declared in this Python file")
 
-    show = commands.add_parser("show", help="show one claim in full")
-    show.add_argument("claim_id", metavar="ID")
+    show = commands.add_parser("show", help="show a claim in full, or every claim of an inventory row")
+    show.add_argument("claim_id", metavar="ID", help="a claim id (step-size-regimes) or a row ID (003-05)")
     show.add_argument("--claims-file", help="look in the claims declared in this Python file too")
 
     run = commands.add_parser("run", help="check claims and write results and a report")
@@ -51,12 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="glob on claim id or inventory ID, e.g. 'gd-*' or '004-0?'; repeatable")
     run.add_argument("--claims-file", help="run the claims declared in this Python file instead of the catalogue")
     run.add_argument("--out", type=Path, help="output folder (default: a new folder under reports/)")
-    run.add_argument("--alpha", type=float, default=0.01, help="false-alarm budget of the run (default 0.01)")
+    run.add_argument("--alpha", type=float, default=0.01, help="false-alarm budget of each claim (default 0.01)")
     run.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                      help="Monte Carlo sampling dtype; moments always accumulate in float64")
     run.add_argument("--max-memory", type=float, default=256, metavar="MIB",
                      help="memory cap of one Monte Carlo chunk in MiB (default 256)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    calibrate = commands.add_parser("calibrate", help="run claims over many seeds: which verdicts depend on the seed")
+    calibrate.add_argument("--seeds", type=int, default=10, help="how many seeds, 0 … N−1 (default 10)")
+    calibrate.add_argument("--profile", default="standard", choices=list(PROFILES))
+    calibrate.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    calibrate.add_argument("--claims", action="append", metavar="PATTERN", help="as for run; repeatable")
+    calibrate.add_argument("--claims-file", help="calibrate the claims declared in this Python file")
+    calibrate.add_argument("--alpha", type=float, default=0.01, help="false-alarm budget of each claim (default 0.01)")
+    calibrate.add_argument("--csv", type=Path, help="also write the table to this CSV file")
 
     bench = commands.add_parser("bench", help="Monte Carlo throughput against a bare torch.randn")
     bench.add_argument("--device", default="auto")
@@ -95,10 +104,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     if args.claims_file:
         load_claims_file(args.claims_file)
-    try:
-        claim = REGISTRY.get(args.claim_id)
-    except KeyError as error:
-        raise UsageError(error.args[0]) from None
+    if args.claim_id in REGISTRY:
+        claims = [REGISTRY.get(args.claim_id)]
+    else:
+        claims = [claim for claim in REGISTRY if args.claim_id in claim.inventory_ids]
+        if not claims:
+            raise UsageError(f"unknown claim or row {args.claim_id!r}; `theorycheck list` shows the claims "
+                             "and the rows they check")
+        print(f"row {args.claim_id} is checked by {len(claims)} claim(s); its verdict is their conjunction\n")
+    for index, claim in enumerate(claims):
+        if index:
+            print()
+        _show(claim)
+    return 0
+
+
+def _show(claim: Claim) -> None:
     wrap = lambda text: textwrap.fill(text, 100, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
     print(f"{claim.id}: {claim.title}")
     print(f"inventory: {', '.join(claim.inventory_ids)}")
@@ -124,7 +145,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("alternatives compared:")
         for alternative in claim.alternatives:
             print(wrap(f"- {alternative.statement}"))
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -179,6 +199,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from theorems.calibrate import calibrate, false_alarm_summary
+
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    config = make_config(profile=args.profile, seed=0, device=args.device, alpha=args.alpha)
+    claims = select_claims(args.claims, _pool(args))
+    if args.csv is not None and not args.csv.parent.is_dir():
+        raise UsageError(f"--csv {args.csv}: folder {args.csv.parent} does not exist")
+    table = calibrate(claims, config, range(args.seeds),
+                      progress=lambda seed: print(f"seed {seed} …", file=sys.stderr, flush=True))
+    print(table.to_string(index=False))
+    print()
+    print(false_alarm_summary(table, seeds=args.seeds, alpha=args.alpha))
+    if args.csv is not None:
+        table.to_csv(args.csv, index=False)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from theorems.bench import benchmark_minibatch_variance
 
@@ -189,7 +228,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "bench": cmd_bench}
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "calibrate": cmd_calibrate, "bench": cmd_bench}
 
 if __name__ == "__main__":
     sys.exit(main())

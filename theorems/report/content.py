@@ -27,6 +27,7 @@ def report_blocks(results: Mapping[str, Any], figures: Mapping[str, tuple[str, b
     return [
         *_header(results.get("run") or {}, claims),
         *_findings(claims),
+        *_rows(results.get("rows") or []),
         *_summary(claims),
         Heading(2, ["Claims"], "claims"),
         *[block for claim in claims for block in _claim_section(claim, figures.get(str(claim.get("id"))))],
@@ -157,7 +158,30 @@ def _alternative_text(label: str, alternative: Mapping[str, Any], with_reading: 
     return text
 
 
-# ---- 3. summary ---------------------------------------------------------------------------------
+# ---- 3. one verdict per inventory row, a table per document ------------------------------------
+def _rows(rows: Sequence[Mapping[str, Any]]) -> list[Block]:
+    if not rows:
+        return []
+    blocks: list[Block] = [
+        Heading(2, ["Rows"], "rows"),
+        Paragraph([f"Every inventory row checked in this run ({len(rows)}), by document. A row's verdict is the "
+                   f"conjunction of the claims that cite it; {format_counts(verdict_counts(list(rows)))}."]),
+    ]
+    documents: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        documents.setdefault(str(row.get("document")), []).append(row)
+    for document, members in documents.items():
+        blocks.append(Heading(3, [document]))
+        blocks.append(Table(["Row", "Section", "Verdict", "Claims", "Evidence"], [
+            [[str(row.get("id"))], [str(row.get("section") or "—")], [Verdict(str(row.get("verdict")))],
+             [part for i, claim_id in enumerate(row.get("claims") or [])
+              for part in ([", "] if i else []) + [Link(str(claim_id), github_slug(str(claim_id)))]],
+             [str(row.get("evidence") or "—")]]
+            for row in members], css_class="rows"))
+    return blocks
+
+
+# ---- 4. summary ---------------------------------------------------------------------------------
 def _summary(claims: Sequence[Mapping[str, Any]]) -> list[Block]:
     rows = []
     for claim in claims:
@@ -186,7 +210,7 @@ def _summary(claims: Sequence[Mapping[str, Any]]) -> list[Block]:
     return [Heading(2, ["Summary"], "summary"), Table(header, rows, css_class="summary")]
 
 
-# ---- 4. per claim -------------------------------------------------------------------------------
+# ---- 5. per claim -------------------------------------------------------------------------------
 def _claim_section(claim: Mapping[str, Any], figure: tuple[str, bytes] | None) -> list[Block]:
     blocks: list[Block] = [
         Heading(3, [_claim_id(claim)], _anchor(claim)),

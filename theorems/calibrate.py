@@ -1,0 +1,53 @@
+"""Calibration: the same claims over many seeds, to see which verdicts depend on the seed.
+
+A verdict that changes with the seed is a defect of its check (too few samples, a band too
+tight for the noise, a domain edge where the statement is borderline), and the false-alarm rate
+each claim states (α) can be compared with what the runs show: among rows confirmed on most seeds,
+the fraction of runs that came out refuted is an observed false-alarm rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from theorems.claim import Claim
+from theorems.engine import RunConfig
+from theorems.runner import run_claims
+from theorems.stats import CONFIRMED, REFUTED, VERDICTS
+
+
+def calibrate(claims: Sequence[Claim], config: RunConfig, seeds: Sequence[int],
+              progress: Callable[[int], Any] | None = None) -> pd.DataFrame:
+    """One row per inventory row: how often each verdict came out over ``seeds``."""
+    tallies: dict[str, dict[str, Any]] = {}
+    for seed in seeds:
+        if progress is not None:
+            progress(seed)
+        results = run_claims(claims, dataclasses.replace(config, seed=seed))
+        for row in results["rows"]:
+            tally = tallies.setdefault(row["id"], {"row": row["id"], "claims": " ".join(row["claims"]),
+                                                   **{verdict: 0 for verdict in VERDICTS}})
+            tally[row["verdict"]] += 1
+    table = pd.DataFrame(list(tallies.values()), columns=["row", *VERDICTS, "claims"])
+    counts = table[list(VERDICTS)]
+    table.insert(len(VERDICTS) + 1, "majority", counts.idxmax(axis=1))
+    table.insert(len(VERDICTS) + 2, "stable", (counts.max(axis=1) == len(seeds)))
+    return table.sort_values("row").reset_index(drop=True)
+
+
+def false_alarm_summary(table: pd.DataFrame, *, seeds: int, alpha: float) -> str:
+    """Lines comparing the refutations of mostly-confirmed rows with α."""
+    unstable = table[~table["stable"]]
+    confirmed = table[table["majority"] == CONFIRMED]
+    runs = len(confirmed) * seeds
+    alarms = int(confirmed[REFUTED].sum())
+    lines = [f"{len(table)} rows over {seeds} seed(s): {len(table) - len(unstable)} stable, {len(unstable)} "
+             "change with the seed" + (f" ({', '.join(unstable['row'])})" if len(unstable) else "")]
+    if runs:
+        lines.append(f"rows confirmed on most seeds: {alarms} refutation(s) in {runs} row-runs = {alarms / runs:.3g} "
+                     f"observed false-alarm rate (each claim's α = {alpha:g})")
+    return "\n".join(lines)
