@@ -1,6 +1,8 @@
 """The command line end to end: outputs, reproducibility, bad input, interruption."""
 
 import json
+import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -59,7 +61,12 @@ def test_run_writes_results_and_is_reproducible(tmp_path, capsys):
     (["--profile", "enormous"], "invalid choice"),
     (["--seed", "-1"], "seed must be >= 0"),
     (["--alpha", "2"], "alpha must be in (0, 1)"),
-    (["--max-memory", "0"], "max memory must be > 0"),
+    (["--max-memory", "0"], "--max-memory must be a number of MiB"),
+    (["--max-memory", "1e-9"], "at least 1/1024"),
+    (["--max-memory", "nan"], "--max-memory must be a number of MiB"),
+    (["--max-memory", "inf"], "--max-memory must be a number of MiB"),
+    (["--claims", ""], "empty pattern"),
+    (["--claims", "gd-rate", "--claims-file", EXAMPLE_CLAIMS], "with --claims-file only that file's claims run"),
     (["--device", "tpu"], "device"),
     (["--claims-file", "does/not/exist.py"], "claims file not found"),
 ])
@@ -74,6 +81,53 @@ def test_cuda_asked_for_but_absent(tmp_path, capsys):
     assert run_cli("run", "--quiet", "--device", "cuda", "--out", tmp_path / "out") == 2
     assert "CUDA is not available" in capsys.readouterr().err
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda tmp: tmp / "a-file" / "out", "which is a file, not a folder"),
+    (lambda tmp: tmp / "read-only" / "out", "cannot write under"),
+], ids=["beneath-a-file", "read-only"])
+def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys, make_out, message):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "read-only").mkdir()
+    out = make_out(tmp_path)
+    if "read-only" in str(out):
+        if os.geteuid() == 0:
+            pytest.skip("root writes through permission bits; a read-only mount needs privileges")
+        (tmp_path / "read-only").chmod(0o500)
+    before = leftovers(tmp_path)
+    assert run_cli(*QUICK, "--out", out) == 2
+    assert message in capsys.readouterr().err
+    assert leftovers(tmp_path) == before and not out.exists()
+
+
+def test_two_runs_into_the_same_default_name_get_two_folders(tmp_path, monkeypatch):
+    import theorems.cli as cli
+
+    monkeypatch.setattr(cli, "REPORTS_ROOT", tmp_path / "reports")
+    monkeypatch.setattr(cli, "default_out_dir", lambda root, config: root / "same-second")
+    assert run_cli(*QUICK) == 0 and run_cli(*QUICK) == 0
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir() if p.is_dir() and not p.is_symlink()) == [
+        "same-second", "same-second-2"]
+
+
+def test_a_claims_file_reusing_a_catalogue_id_is_bad_input(tmp_path, capsys):
+    clash = tmp_path / "clash.py"
+    clash.write_text(EXAMPLE_CLAIMS.read_text().replace('id="variance-of-weighted-sum"', 'id="gd-rate"'))
+    assert run_cli("run", "--quiet", "--claims-file", clash, "--out", tmp_path / "out") == 2
+    assert "already taken by a claim of the catalogue" in capsys.readouterr().err
+
+
+def test_a_domain_that_is_not_a_strategy_is_bad_input(tmp_path, capsys):
+    bad = tmp_path / "bad_domain.py"
+    bad.write_text(EXAMPLE_CLAIMS.read_text().replace('"a": st.floats(-3, 3)', '"a": [1, 2, 3]'))
+    assert run_cli("run", "--quiet", "--claims-file", bad, "--out", tmp_path / "out") == 2
+    assert "must be a hypothesis strategy" in capsys.readouterr().err
+
+
+def test_without_a_terminal_each_finished_claim_prints_a_line(tmp_path, capsys):
+    assert run_cli("run", "--profile", "smoke", "--device", "cpu", "--claims", "gd-rate", "--out", tmp_path / "o") == 0
+    assert re.search(r"^\w+ +gd-rate +\(\d+\.\d s\)$", capsys.readouterr().err, flags=re.M)
 
 
 def test_claims_file_that_fails_to_import(tmp_path, capsys):
@@ -116,6 +170,28 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path, capsys):
     assert run_cli("run", "--quiet", "--claims-file", interrupting, "--out", tmp_path / "out") == 130
     assert "interrupted" in capsys.readouterr().err
     assert leftovers(tmp_path) == [interrupting]
+
+
+def test_an_interrupt_that_a_library_swallows_still_exits_130(tmp_path, capsys):
+    swallowed = tmp_path / "swallowed.py"
+    swallowed.write_text(textwrap.dedent('''
+        import os, signal
+        import hypothesis.strategies as st
+        from theorems import Formula, Measurement, Source, claim
+
+        @claim(id="swallows-ctrl-c", inventory_ids=("x-1",), source=Source("x.txt", "s"), statement="f = 0",
+               kind="identity", domain={"k": st.integers(0, 1)}, stated=lambda p: 0.0,
+               mutants=[Formula("f = 1", lambda p: 1.0)])
+        def swallows(p, ctx):
+            try:  # as hypothesis's gc callback does: "Exception ignored ... KeyboardInterrupt"
+                os.kill(os.getpid(), signal.SIGINT)
+            except KeyboardInterrupt:
+                pass
+            return Measurement(0.0)
+    '''))
+    assert run_cli("run", "--quiet", "--claims-file", swallowed, "--out", tmp_path / "out") == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert leftovers(tmp_path) == [swallowed]
 
 
 def test_list_and_show(capsys):

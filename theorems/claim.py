@@ -140,6 +140,10 @@ class Claim:
             raise ValueError(f"claim {self.id}: a claim needs at least one mutant, or its check cannot fail")
         if not self.readings:
             raise ValueError(f"claim {self.id}: a claim needs at least one reading")
+        for name, strategy in self.domain.items():
+            if not isinstance(strategy, SearchStrategy):
+                raise ValueError(f"claim {self.id}: domain[{name!r}] must be a hypothesis strategy such as "
+                                 f"st.integers(1, 10), got {strategy!r}")
         if self.resolution < 0 or self.atol < 0:
             raise ValueError(f"claim {self.id}: tolerances must be >= 0, got {self.resolution}, {self.atol}")
         for point in self.design:
@@ -172,7 +176,9 @@ class Registry:
 
     def add(self, claim: Claim) -> Claim:
         if claim.id in self._claims:
-            raise ValueError(f"claim id {claim.id!r} is registered twice")
+            owner = self._claims[claim.id].measure.__module__
+            where = "the catalogue" if owner.startswith("theorems.claims") else f"module {owner}"
+            raise ValueError(f"claim id {claim.id!r} is already taken by a claim of {where}; choose another id")
         self._claims[claim.id] = claim
         return claim
 

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import shutil
@@ -76,17 +77,25 @@ def load_claims_file(path: str | os.PathLike) -> list[Claim]:
     return added
 
 
-def select_claims(patterns: Sequence[str] | None, pool: Sequence[Claim] | None = None) -> list[Claim]:
-    """Claims matching any pattern (glob on id or inventory ID) in ``pool`` (default: all)."""
+def select_claims(patterns: Sequence[str] | None, pool: Sequence[Claim] | None = None, *,
+                  claims_file: str | None = None) -> list[Claim]:
+    """Claims matching any pattern (glob on id or row ID) in ``pool`` (default: all registered);
+    ``claims_file`` names the file the pool came from, for the messages."""
     pool = list(REGISTRY) if pool is None else list(pool)
     if not patterns:
         return pool
     import fnmatch
 
+    if any(not pattern.strip() for pattern in patterns):
+        raise UsageError("--claims got an empty pattern: give a claim id or row ID, or a glob such as 'gd-*'")
     chosen = [c for c in pool if any(fnmatch.fnmatch(name, pattern) for pattern in patterns
                                      for name in (c.id, *c.inventory_ids))]
     if not chosen:
-        raise UsageError(f"no claim matches {', '.join(patterns)}; `theorycheck list` shows the claims")
+        where = (f"the claims of {claims_file} (with --claims-file only that file's claims run; drop "
+                 f"--claims-file to select from the catalogue)" if claims_file else "the catalogue")
+        listing = f"theorycheck list{f' --claims-file {claims_file}' if claims_file else ''}"
+        raise UsageError(f"no claim matches {', '.join(repr(p) for p in patterns)} in {where}; `{listing}` "
+                         "shows the claims")
     return chosen
 
 
@@ -131,8 +140,8 @@ def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32",
         raise UsageError(f"seed must be >= 0, got {seed}")
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be in (0, 1), got {alpha}")
-    if max_memory_mib <= 0:
-        raise UsageError(f"max memory must be > 0 MiB, got {max_memory_mib}")
+    if not (math.isfinite(max_memory_mib) and max_memory_mib >= 1 / 1024):
+        raise UsageError(f"--max-memory must be a number of MiB, at least 1/1024 (1 KiB), got {max_memory_mib}")
     dtypes = {"float32": torch.float32, "float64": torch.float64}
     if dtype not in dtypes:
         raise UsageError(f"dtype must be float32 or float64, got {dtype!r}")
@@ -150,7 +159,8 @@ def git_revision() -> str | None:
 
 def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str | None = None,
                progress: Callable[[Claim], Any] | None = None,
-               on_point: Callable[[], None] | None = None) -> dict[str, Any]:
+               on_point: Callable[[], None] | None = None,
+               finished: Callable[[Claim, dict[str, Any]], Any] | None = None) -> dict[str, Any]:
     """Check the claims and return the results dict (docs/results-schema.md)."""
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = time.perf_counter()
@@ -160,6 +170,8 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
         if progress is not None:
             progress(claim)
         results.append(check_claim(claim, config, cache=cache, on_point=on_point))
+        if finished is not None:
+            finished(claim, results[-1])
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -205,8 +217,29 @@ def results_table(results: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def write_outputs(results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write results.json, results.csv and the report into ``out_dir`` atomically."""
+def check_writable(out_dir: Path) -> None:
+    """Raise UsageError, before any work, if ``out_dir`` cannot be created or written into."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} exists and is not a folder")
+    ancestor = out_dir
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"--out {out_dir} lies beneath {ancestor}, which is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as error:
+        raise UsageError(f"cannot write under {ancestor} ({error.strerror or error}); choose another --out") from None
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path, *, fresh: bool = False) -> list[Path]:
+    """Write results.json, results.csv and the report into ``out_dir`` atomically.
+
+    With ``fresh``, ``out_dir`` names a new folder: if another run took that name meanwhile, this
+    one gets ``<name>-2`` (``-3`` …), claimed atomically, so no run ever replaces another.
+    """
     from theorems.report import write_report
 
     out_dir = Path(out_dir)
@@ -221,7 +254,10 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> list[Path]:
         results_table(results).to_csv(staging / "results.csv", index=False)
         write_report(results, staging)
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-        if not out_dir.exists():
+        if fresh:
+            out_dir = _claim_new_folder(out_dir)
+            os.replace(staging, out_dir)  # onto the empty folder just claimed
+        elif not out_dir.exists():
             staging.rename(out_dir)
         else:
             for entry in sorted(staging.iterdir()):
@@ -234,11 +270,19 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _claim_new_folder(base: Path) -> Path:
+    """Create ``base`` (or ``base-2``, ``base-3`` … if taken) exclusively and return it."""
+    candidate, n = base, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = base.with_name(f"{base.name}-{n}")
+
+
 def default_out_dir(reports_root: Path, config: RunConfig) -> Path:
+    """The name of a run's folder under ``reports_root`` (made unique when written: ``write_outputs(fresh=True)``)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = reports_root / f"{stamp}-{config.profile.name}-seed{config.seed}"
-    out, n = base, 1
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
+    return reports_root / f"{stamp}-{config.profile.name}-seed{config.seed}"
