@@ -9,7 +9,9 @@ is left).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import textwrap
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from theorems.claim import REGISTRY, Claim
 from theorems.engine import PROFILES
 from theorems.runner import (
     UsageError,
+    check_writable,
     default_out_dir,
     load_catalogue,
     load_claims_file,
@@ -74,8 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Interrupts:
+    """Ctrl-C, remembered: a KeyboardInterrupt that a library swallows (hypothesis's gc callback,
+    matplotlib) still ends the run with exit 130 before anything is written."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum, frame) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+
+INTERRUPTS = Interrupts()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    INTERRUPTS.seen = False
+    handler = None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.signal(signal.SIGINT, INTERRUPTS)
     try:
         load_catalogue()
         return COMMANDS[args.command](args)
@@ -85,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("theorycheck: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except Exception:
+        if INTERRUPTS.seen:  # the interrupt surfaced as another library's error
+            print("theorycheck: interrupted; nothing was written", file=sys.stderr)
+            return 130
+        raise
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 def _pool(args: argparse.Namespace) -> list[Claim]:
@@ -150,37 +184,18 @@ def _show(claim: Claim) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     config = make_config(profile=args.profile, seed=args.seed, device=args.device, dtype=args.dtype,
                          alpha=args.alpha, max_memory_mib=args.max_memory)
-    claims = select_claims(args.claims, _pool(args))
+    claims = select_claims(args.claims, _pool(args), claims_file=args.claims_file)
     out_dir = args.out or default_out_dir(REPORTS_ROOT, config)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} exists and is not a folder")
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=True)
-
-    def progress(claim: Claim) -> None:  # called as each claim starts
-        if bar is not None:
-            bar.update(1 if bar.desc else 0)
-            bar.set_description(claim.id)
-
-    points = 0
-
-    def on_point() -> None:  # called as each new point is measured
-        nonlocal points
-        points += 1
-        bar.set_postfix(points=points)
-
+    check_writable(out_dir)
+    progress, on_point, finished, close = _progress(claims, quiet=args.quiet)
     try:
         results = run_claims(claims, config, claims_file=args.claims_file, progress=progress,
-                             on_point=on_point if bar is not None else None)
-        if bar is not None:
-            bar.update(bar.total - bar.n)
+                             on_point=on_point, finished=finished)
     finally:
-        if bar is not None:
-            bar.close()
-    written = write_outputs(results, out_dir)
+        close()
+    INTERRUPTS.check()
+    written = write_outputs(results, out_dir, fresh=args.out is None)
+    out_dir = next(p for p in written if p.name == "results.json").parent  # fresh: maybe "<name>-2"
     from theorems.report import update_index
     from theorems.report.values import format_counts, verdict_counts
 
@@ -189,7 +204,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     width = max(len(c["id"]) for c in results["claims"])
     for claim in results["claims"]:
         print(f"{claim['verdict']:<12} {claim['id']:<{width}}  {claim['verdict_reason']}")
-    print(f"\n{len(results['claims'])} claims: {format_counts(verdict_counts(results['claims']))} "
+    rows = results["rows"]
+    print(f"\n{len(results['claims'])} claims: {format_counts(verdict_counts(results['claims']))}; "
+          f"{len(rows)} rows: {format_counts(verdict_counts(rows))}; "
           f"in {results['run']['seconds']:.1f} s on {results['run']['device']}")
     report = next((p for p in written if p.name == "report.html"), out_dir)
     print(f"report: {report}")
@@ -199,13 +216,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _progress(claims: list[Claim], *, quiet: bool):
+    """Progress callbacks: a bar on a terminal; one line per finished claim otherwise (CI logs, pipes)."""
+    nothing = lambda *args: None  # noqa: E731
+    if quiet:
+        return nothing, None, lambda claim, result: INTERRUPTS.check(), nothing
+    if not sys.stderr.isatty():
+        def finished(claim: Claim, result) -> None:
+            INTERRUPTS.check()
+            print(f"{result['verdict']:<12} {claim.id}  ({result['seconds']:.1f} s)", file=sys.stderr, flush=True)
+
+        return nothing, None, finished, nothing
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=True)
+    points = 0
+
+    def progress(claim: Claim) -> None:  # as each claim starts
+        bar.set_description(claim.id)
+
+    def on_point() -> None:  # as each new point is measured
+        nonlocal points
+        points += 1
+        bar.set_postfix(points=points, refresh=False)
+        bar.refresh() if points % 10 == 0 else None
+
+    def finished(claim: Claim, result) -> None:
+        INTERRUPTS.check()
+        bar.update(1)
+
+    return progress, on_point, finished, bar.close
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from theorems.calibrate import calibrate, false_alarm_summary
 
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     config = make_config(profile=args.profile, seed=0, device=args.device, alpha=args.alpha)
-    claims = select_claims(args.claims, _pool(args))
+    claims = select_claims(args.claims, _pool(args), claims_file=args.claims_file)
     if args.csv is not None and not args.csv.parent.is_dir():
         raise UsageError(f"--csv {args.csv}: folder {args.csv.parent} does not exist")
     table = calibrate(claims, config, range(args.seeds),
