@@ -404,6 +404,7 @@ def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | No
         "statement": claim.statement,
         "assumptions": list(claim.assumptions),
         "kind": claim.kind,
+        "relation": claim.relation,
         "verdict": INCONCLUSIVE,
         "verdict_reason": "",
         "alpha": checker.claim_alpha,

@@ -13,8 +13,8 @@ from theorems.report.document import (
     Block, Bullets, Card, Code, Heading, Image, Link, Paragraph, Seconds, Strong, Table, Text, Verdict, github_slug,
 )
 from theorems.report.values import (
-    FINDING_VERDICTS, format_counts, format_deviation, format_interval, format_measured, format_params,
-    format_value, telling_point, verdict_counts,
+    FINDING_VERDICTS, format_comparison, format_count, format_counts, format_interval, format_measured,
+    format_params, format_tolerance, format_value, telling_point, verdict_counts,
 )
 
 MAX_EVIDENCE_ROWS = 30
@@ -106,10 +106,10 @@ def _several_readings(claim: Mapping[str, Any]) -> bool:
     return len(claim.get("readings") or []) > 1
 
 
-def _point_text(point: Mapping[str, Any], with_reading: bool) -> Text:
+def _point_text(point: Mapping[str, Any], with_reading: bool, relation: str | None = None) -> Text:
     """``B=16, N=64 (reading 'permuted'): measured 0.0477 [0.0466, 0.0488], stated 0.0625 (−23.7%)``"""
     reading = f" (reading ‘{point['reading']}’)" if with_reading and point.get("reading") else ""
-    deviation = format_deviation(point.get("estimate"), point.get("stated"))
+    deviation = format_comparison(point.get("estimate"), point.get("stated"), relation)
     return [
         Code(format_params(point.get("params"))), f"{reading}: measured {format_measured(point)}, ",
         f"stated {format_value(point.get('stated'))}", f" ({deviation})" if deviation else "",
@@ -127,7 +127,7 @@ def _finding(claim: Mapping[str, Any]) -> Card:
     point, is_counterexample = telling_point(claim)
     if point is not None:
         name = "Counterexample" if is_counterexample else "Most telling point"
-        items.append([Strong(f"{name}:"), " ", *_point_text(point, _several_readings(claim))])
+        items.append([Strong(f"{name}:"), " ", *_point_text(point, _several_readings(claim), claim.get("relation"))])
     for alternative in claim.get("alternatives") or []:
         if alternative.get("verdict") == "confirmed":
             items.append(_alternative_text("Agrees instead with:", alternative, _several_readings(claim)))
@@ -194,6 +194,7 @@ def _summary(claims: Sequence[Mapping[str, Any]]) -> list[Block]:
                 Code(format_params(point.get("params"))),
                 " (counterexample)" if is_counterexample else "",
             ]
+        band, tolerance = format_tolerance(claim)
         rows.append([
             [Link(_claim_id(claim), _anchor(claim))],
             [_inventory(claim)],
@@ -201,12 +202,14 @@ def _summary(claims: Sequence[Mapping[str, Any]]) -> list[Block]:
             [Code(_shorten(str(claim.get("statement", "")), SUMMARY_STATEMENT_CHARS))],
             [Verdict(str(claim.get("verdict")))],
             telling,
-            [format_value(claim.get("resolution"))],
-            [format_value(claim.get("samples"))],
+            [format_count((claim.get("coverage") or {}).get("points"))],
+            [format_count(claim.get("samples")) if claim.get("kind") == "stochastic" else "—"],
+            [band],
+            [tolerance],
             [Seconds(claim.get("seconds"))],
         ])
-    header = ["Claim", "Inventory", "Source", "Statement", "Verdict", "Measured vs stated (most telling point)",
-              "Resolution", "Samples", "Time"]
+    header = ["Claim", "Rows", "Source", "Statement", "Verdict", "Measured vs stated (most telling point)",
+              "Points", "MC replicates", "Band", "Tolerance", "Time"]
     return [Heading(2, ["Summary"], "summary"), Table(header, rows, css_class="summary")]
 
 
@@ -218,9 +221,9 @@ def _claim_section(claim: Mapping[str, Any], figure: tuple[str, bytes] | None) -
         Bullets([
             [Strong("Statement:"), " ", Code(str(claim.get("statement", "")))],
             [Strong("Source:"), f" {_source(claim)}; inventory IDs {_inventory(claim)}"],
-            [Strong("Kind:"), f" {format_value(claim.get('kind'))}; resolution {format_value(claim.get('resolution'))}; "
-             f"α = {format_value(claim.get('alpha'))} (per point {format_value(claim.get('point_alpha'))}); "
-             f"{format_value(claim.get('samples'))} samples in ", Seconds(claim.get("seconds"))],
+            [Strong("Kind:"), f" {format_value(claim.get('kind'))}; ", *_precision(claim), "; ",
+             f"α = {format_value(claim.get('alpha'))} (per point {format_value(claim.get('point_alpha'))}); ",
+             *_coverage_text(claim), " in ", Seconds(claim.get("seconds"))],
             [Strong("Why:"), " ", str(claim.get("verdict_reason") or "—")],
         ]),
     ]
@@ -240,12 +243,32 @@ def _claim_section(claim: Mapping[str, Any], figure: tuple[str, bytes] | None) -
         blocks.append(Table(
             ["Statement", "Verdict", "Counterexample"],
             [[[Code(str(m.get("statement", "")))], [Verdict(str(m.get("verdict")))],
-              _point_text(m["counterexample"], _several_readings(claim)) if m.get("counterexample") else ["—"]]
+              _point_text(m["counterexample"], _several_readings(claim), claim.get("relation"))
+              if m.get("counterexample") else ["—"]]
              for m in mutants],
         ))
     else:
         blocks.append(Paragraph(["No mutants."]))
     return blocks + _evidence(claim)
+
+
+def _precision(claim: Mapping[str, Any]) -> Text:
+    band, tolerance = format_tolerance(claim)
+    return [f"band {band} around the stated value" if band != "—" else f"tolerance {tolerance}"]
+
+
+def _coverage_text(claim: Mapping[str, Any]) -> Text:
+    """``212 points (12 design, 160 space-filling, 16 targeted, 24 shrinking), 3 400 000 replicates``"""
+    coverage = claim.get("coverage") or {}
+    if not coverage:
+        return [f"{len(claim.get('evidence') or [])} points"]
+    parts = [f"{coverage.get(origin, 0)} {name}" for origin, name in (
+        ("design", "design"), ("explore", "space-filling"), ("targeted", "targeted"), ("shrink", "shrinking"))
+        if coverage.get(origin)]
+    text = f"{coverage.get('points', 0)} points ({', '.join(parts)})"
+    if claim.get("kind") == "stochastic":
+        text += f", {format_count(claim.get('samples'))} Monte Carlo replicates"
+    return [text]
 
 
 def _shown_evidence(evidence: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -270,10 +293,11 @@ def _evidence(claim: Mapping[str, Any]) -> list[Block]:
         ("Measured", lambda p: format_value(p.get("estimate"))),
         ("Interval", lambda p: format_interval(p.get("ci_low"), p.get("ci_high"))),
         ("Stated", lambda p: format_value(p.get("stated"))),
-        ("Deviation", lambda p: format_deviation(p.get("estimate"), p.get("stated")) or "—"),
+        ("Slack" if claim.get("relation") in ("le", "ge") else "Deviation",
+         lambda p: format_comparison(p.get("estimate"), p.get("stated"), claim.get("relation")) or "—"),
         ("SE", lambda p: format_value(p.get("se"))),
         ("Detectable", lambda p: format_value(p.get("detectable"))),
-        ("Samples", lambda p: format_value(p.get("samples"))),
+        ("MC replicates", lambda p: format_count(p.get("samples")) if p.get("se") is not None else "—"),
     ]
     # Drop columns with nothing to say (e.g. SE of deterministic points, intervals of labels).
     columns = [(name, get) for name, get in columns if any(get(p) != "—" for p in shown)]

@@ -99,6 +99,41 @@ def format_deviation(estimate: Any, stated: Any) -> str:
     return "0%" if percent == 0 else f"{percent:+.3g}%".replace("-", "−")
 
 
+def format_comparison(estimate: Any, stated: Any, relation: str | None) -> str:
+    """How a measurement compares with the statement: the deviation of an equality (``−23.7%``),
+    or for a bound its slack (``slack 31%``) or its excess (``exceeds the bound by 4.2%``)."""
+    if relation not in ("le", "ge"):
+        return format_deviation(estimate, stated)
+    e, s = as_number(estimate), as_number(stated)
+    if e is None or s is None or not (math.isfinite(e) and math.isfinite(s)):
+        return ""
+    room = (s - e) if relation == "le" else (e - s)  # ≥ 0: the bound holds
+    if s == 0:
+        return f"slack {format_value(room)}" if room >= 0 else f"exceeds the bound by {format_value(-room)}"
+    percent = 100.0 * room / abs(s)
+    return f"slack {percent:.3g}%" if room >= 0 else f"exceeds the bound by {-percent:.3g}%"
+
+
+def format_count(value: Any) -> str:
+    """An integer count with thousands separators: ``7 950 000``."""
+    number = as_number(value)
+    if number is None or not math.isfinite(number):
+        return "—"
+    return f"{int(number):,}".replace(",", " ")
+
+
+def format_tolerance(claim: Mapping[str, Any]) -> tuple[str, str]:
+    """(band, tolerance): a stochastic claim's relative band, a deterministic claim's tolerance."""
+    resolution, atol = as_number(claim.get("resolution")) or 0.0, as_number(claim.get("atol")) or 0.0
+    if claim.get("kind") == "stochastic":
+        band = f"±{100 * resolution:.3g}%" + (f" + {format_value(atol)}" if atol else "")
+        return band, "—"
+    if claim.get("kind") == "behaviour" or (resolution == 0 and atol == 0):
+        return "—", "exact"
+    parts = ([f"rel {format_value(resolution)}"] if resolution else []) + ([f"abs {format_value(atol)}"] if atol else [])
+    return "—", ", ".join(parts)
+
+
 def telling_point(claim: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, bool]:
     """The point that best shows the claim: its counterexample, else the evidence point closest to
     failing (least ``margin``), else, for points without a margin, the one farthest (relatively)
