@@ -200,3 +200,9 @@ def test_monte_carlo_chunks_stay_under_the_memory_cap_and_merge_exactly():
     values = (torch.arange(10_000, dtype=torch.float32) ** 0.5).double()
     assert estimate.mean == pytest.approx(float(values.mean()), rel=1e-12)
     assert estimate.se == pytest.approx(float(values.std() / 100), rel=1e-9)
+
+
+def test_a_constraint_no_point_satisfies_is_an_error():
+    claim = variance_claim(constraint=lambda p: p["a"] > 100, design=())
+    result = check_claim(claim, config())
+    assert result["error"] and "constraint" in result["verdict_reason"]

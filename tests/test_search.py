@@ -83,3 +83,25 @@ def test_shrinking_moves_to_the_simplest_failing_point():
     calls = []
     shrink({"x": 812, "y": 7.77}, dims, lambda p: calls.append(p) or fails(p), budget=5)
     assert len(calls) == 5
+
+
+def test_a_range_may_depend_on_earlier_parameters():
+    """η in [0, 3/a]: a joint domain, covered and shrunk inside its dependent range."""
+    from theorems import Measurement
+
+    def measure(p, ctx):
+        assert 0.0 <= p["eta"] <= 3 / p["a"] + 1e-12
+        wrong = p["eta"] * p["a"] > 2.5  # an error in the last sixth of every a's range
+        return Measurement(p["eta"] * p["a"] + (1.0 if wrong else 0.0))
+
+    claim = Claim(
+        id="dependent-range", title="ηa", inventory_ids=("T-2",), source=Source("toy.txt", "toy"),
+        statement="f = ηa", kind="identity", domain={"a": st.floats(0.1, 10.0), "eta": lambda p: st.floats(0.0, 3 / p["a"])},
+        measure=measure, stated=lambda p: p["eta"] * p["a"], mutants=(Formula("f = η", lambda p: p["eta"]),),
+        resolution=0.0, atol=1e-9)
+    result = check_claim(claim, RunConfig(profile=PROFILES["standard"], seed=0))
+    assert result["verdict"] == "refuted" and result["error"] is None
+    params = result["counterexample"]["params"]
+    assert params["eta"] * params["a"] > 2.5 and params["eta"] <= 3 / params["a"]
+    etas = [p["params"]["eta"] * p["params"]["a"] for p in result["evidence"]]
+    assert min(etas) < 0.1 and max(etas) > 2.9  # the whole range [0, 3] of ηa is covered

@@ -106,7 +106,7 @@ class Claim:
     source: Source
     statement: str  # exactly as the document gives it
     kind: Kind
-    domain: Mapping[str, SearchStrategy]  # hypothesis strategy per parameter
+    domain: Mapping[str, Any]  # hypothesis strategy per parameter (or p -> strategy, for a range set by earlier ones)
     measure: Callable[[Params, Any], Measurement]  # (point, Context) -> Measurement
     stated: Callable[[Params], Any]  # the document's formula at a point
     mutants: tuple[Formula, ...]  # plausible wrong formulas the check must refute
@@ -141,9 +141,10 @@ class Claim:
         if not self.readings:
             raise ValueError(f"claim {self.id}: a claim needs at least one reading")
         for name, strategy in self.domain.items():
-            if not isinstance(strategy, SearchStrategy):
+            if not (isinstance(strategy, SearchStrategy) or callable(strategy)):
                 raise ValueError(f"claim {self.id}: domain[{name!r}] must be a hypothesis strategy such as "
-                                 f"st.integers(1, 10), got {strategy!r}")
+                                 f"st.integers(1, 10) (or a function of the earlier parameters returning one), "
+                                 f"got {strategy!r}")
         if self.resolution < 0 or self.atol < 0:
             raise ValueError(f"claim {self.id}: tolerances must be >= 0, got {self.resolution}, {self.atol}")
         for point in self.design:

@@ -5,7 +5,9 @@ A claim declares one hypothesis strategy per parameter. The strategies the catal
 ``st.just(x)``) are read as *dimensions*: a map from the unit interval onto the parameter's
 values, and an order of simplicity for shrinking. Any other strategy is an *opaque* dimension:
 its values for the space-filling points are drawn by hypothesis itself (seeded), and it is not
-shrunk.
+shrunk. A parameter whose range depends on the parameters before it is declared as a function of
+the point so far (``"eta": lambda p: st.floats(0.0, 3 / p["a"])``): its coordinate in the unit
+cube is mapped onto the range that the earlier parameters give it.
 
 Space-filling points are a scrambled Sobol sequence (``scipy.stats.qmc``): every single
 parameter is stratified, so a region covering 1 % of one parameter's range is hit by about one
@@ -42,6 +44,16 @@ class Dimension:
     high: float = 0.0
     choices: tuple[Any, ...] = ()
     strategy: SearchStrategy | None = None
+    depends: Callable[[Mapping[str, Any]], SearchStrategy] | None = None  # range set by earlier parameters
+
+    def resolve(self, point: Mapping[str, Any]) -> Dimension:
+        """This dimension at a point whose earlier parameters are set (itself, unless it depends on them)."""
+        return self if self.depends is None else dimension(self.name, self.depends(point))
+
+    def contains(self, value: Any) -> bool:
+        if self.kind in ("int", "float"):
+            return self.low <= value <= self.high
+        return value in self.choices if self.kind == "choice" else True
 
     @property
     def wide(self) -> bool:
@@ -109,20 +121,26 @@ def dimension(name: str, strategy: SearchStrategy) -> Dimension:
     return Dimension(name, "opaque", strategy=strategy)
 
 
-def dimensions(domain: Mapping[str, SearchStrategy]) -> list[Dimension]:
-    return [dimension(name, strategy) for name, strategy in domain.items()]
+def dimensions(domain: Mapping[str, Any]) -> list[Dimension]:
+    """The domain's dimensions, in order. A parameter whose range depends on earlier ones is given
+    as a function of the point so far: ``"eta": lambda p: st.floats(0.0, 3 / p["a"])``."""
+    return [dimension(name, spec) if isinstance(spec, SearchStrategy) else Dimension(name, "dependent", depends=spec)
+            for name, spec in domain.items()]
 
 
 def space_filling(dims: Sequence[Dimension], n: int, *, seed: int,
-                  accept: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+                  accept: Callable[[dict[str, Any]], bool] | None = None,
+                  fixed: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """About ``n`` points covering the domain (plus ``n // 4`` log-scaled ones when a range is
-    wide), distinct, in Sobol order, each satisfying ``accept``. Deterministic for ``seed``."""
+    wide), distinct, in Sobol order, each satisfying ``accept``. Deterministic for ``seed``.
+    ``fixed`` holds parameters set elsewhere (a reading's), which dependent ranges may read."""
     if n <= 0 or not dims:
         return [{}] if not dims and n > 0 else []
+    fixed = dict(fixed or {})
     rng = np.random.default_rng(seed)
-    opaque = [d for d in dims if d.kind == "opaque"]
-    drawn = {d.name: _hypothesis_draws(d.strategy, 8 * n, seed) for d in opaque}
-    sets = [(n, False)] + ([(max(1, n // 4), True)] if any(d.wide for d in dims) else [])
+    drawn = {d.name: _hypothesis_draws(d.strategy, 8 * n, seed) for d in dims if d.kind == "opaque"}
+    wide = any(d.wide or d.depends is not None for d in dims)
+    sets = [(n, False)] + ([(max(1, n // 4), True)] if wide else [])
     points: list[dict[str, Any]] = []
     seen: set[str] = set()
     for count, log in sets:
@@ -130,8 +148,14 @@ def space_filling(dims: Sequence[Dimension], n: int, *, seed: int,
         units = sobol.random_base2(max(0, math.ceil(math.log2(4 * count))))  # room for rejections
         kept = 0
         for row, u in enumerate(units):
-            point = {d.name: (drawn[d.name][row % len(drawn[d.name])] if d.kind == "opaque" else d.at(u[i], log=log))
-                     for i, d in enumerate(dims)}
+            point: dict[str, Any] = {}
+            for i, d in enumerate(dims):
+                concrete = d.resolve({**fixed, **point})
+                if concrete.kind == "opaque":
+                    values = drawn.get(d.name) or _hypothesis_draws(concrete.strategy, 1, seed + row)
+                    point[d.name] = values[row % len(values)]
+                else:
+                    point[d.name] = concrete.at(u[i], log=log)
             key = repr(sorted(point.items(), key=lambda item: item[0]))
             if key in seen or (accept is not None and not accept(point)):
                 continue
@@ -164,20 +188,27 @@ def _hypothesis_draws(strategy: SearchStrategy, n: int, seed: int) -> list[Any]:
 
 
 def shrink(point: dict[str, Any], dims: Sequence[Dimension], still_fails: Callable[[dict[str, Any]], bool],
-           *, budget: int, accept: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+           *, budget: int, accept: Callable[[dict[str, Any]], bool] | None = None,
+           fixed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Greedily simplify a failing point, one parameter at a time, while it still fails.
 
     ``still_fails`` is called at most ``budget`` times (each call is a measurement). The result
     fails, and no single simpler candidate of any parameter tried within the budget does.
     """
+    fixed = dict(fixed or {})
     current = dict(point)
+
+    def valid(trial: dict[str, Any]) -> bool:  # every parameter inside its (possibly dependent) range
+        return all(d.resolve({**fixed, **trial}).contains(trial[d.name]) for d in dims if d.depends is not None) and (
+            accept is None or accept(trial))
+
     improved = True
     while improved and budget > 0:
         improved = False
         for d in dims:
-            for candidate in d.simpler(current[d.name]):
+            for candidate in d.resolve({**fixed, **current}).simpler(current[d.name]):
                 trial = {**current, d.name: candidate}
-                if accept is not None and not accept(trial):
+                if not valid(trial):
                     continue
                 if budget <= 0:
                     return current
@@ -188,7 +219,19 @@ def shrink(point: dict[str, Any], dims: Sequence[Dimension], still_fails: Callab
     return current
 
 
-def strategy_of(dims: Sequence[Dimension], accept: Callable[[dict[str, Any]], bool] | None) -> SearchStrategy:
+def strategy_of(dims: Sequence[Dimension], accept: Callable[[dict[str, Any]], bool] | None,
+                fixed: Mapping[str, Any] | None = None) -> SearchStrategy:
     """The domain as one hypothesis strategy of parameter dicts (for the targeted search)."""
-    strategy = st.fixed_dictionaries({d.name: d.strategy for d in dims})
+    fixed = dict(fixed or {})
+    if any(d.depends is not None for d in dims):
+        @st.composite
+        def points(draw):
+            point: dict[str, Any] = {}
+            for d in dims:
+                point[d.name] = draw(d.depends({**fixed, **point}) if d.depends is not None else d.strategy)
+            return point
+
+        strategy = points()
+    else:
+        strategy = st.fixed_dictionaries({d.name: d.strategy for d in dims})
     return strategy.filter(accept) if accept is not None else strategy

@@ -299,7 +299,10 @@ class ClaimChecker:
         explore_seed = point_seed(self.config.seed, self.claim.id, reading.name, {"phase": "explore"})
         planned = [(params, "design") for params in self.design] + [
             (params, "explore") for params in space_filling(dims, self.config.profile.explore, seed=explore_seed,
-                                                            accept=accept)]
+                                                            accept=accept, fixed=reading.params)]
+        if not planned:
+            raise ClaimError(f"no point of the domain satisfies the claim's constraint under reading {reading.name!r} "
+                             f"(none of the space-filling points did): check `constraint=`")
         for params, origin in planned:
             key = json.dumps(canonical({k: v for k, v in params.items() if k not in reading.params}))
             if key not in seen:
@@ -341,7 +344,8 @@ class ClaimChecker:
             phases=[hypothesis.Phase.generate, hypothesis.Phase.target])
         seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": index})
         try:
-            hypothesis.find(strategy_of(dims, accept), refutes, settings=settings, random=random.Random(seed))
+            hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
+                            random=random.Random(seed))
         except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
             pass
 
@@ -358,7 +362,7 @@ class ClaimChecker:
                 return True
             return False
 
-        shrink(start, dims, still_fails, budget=self.config.profile.shrink, accept=accept)
+        shrink(start, dims, still_fails, budget=self.config.profile.shrink, accept=accept, fixed=reading.params)
         return best
 
 
