@@ -16,19 +16,31 @@ import pandas as pd
 
 from theorems.claim import Claim
 from theorems.engine import RunConfig
-from theorems.runner import run_claims
+from theorems.rows import row_table
+from theorems.runner import config_settings, run_claims
 from theorems.stats import CONFIRMED, REFUTED, VERDICTS
 
 
 def calibrate(claims: Sequence[Claim], config: RunConfig, seeds: Sequence[int],
-              progress: Callable[[int], Any] | None = None) -> pd.DataFrame:
-    """One row per inventory row: how often each verdict came out over ``seeds``."""
+              progress: Callable[[int], Any] | None = None, *, claims_file: str | None = None,
+              dask_client: Any = None, threads: int | None = None) -> pd.DataFrame:
+    """One row per inventory row: how often each verdict came out over ``seeds``. With a Dask
+    client every (claim, seed) is a task of its own."""
+    if dask_client is not None:
+        from theorems.distributed import check_claims
+
+        tasks = [(claim, config_settings(dataclasses.replace(config, seed=seed))) for seed in seeds for claim in claims]
+        checked = check_claims(dask_client, tasks, claims_file=claims_file, threads=threads)
+        per_seed = [row_table(checked[i * len(claims):(i + 1) * len(claims)]) for i in range(len(seeds))]
+    else:
+        per_seed = []
+        for seed in seeds:
+            if progress is not None:
+                progress(seed)
+            per_seed.append(run_claims(claims, dataclasses.replace(config, seed=seed), claims_file=claims_file)["rows"])
     tallies: dict[str, dict[str, Any]] = {}
-    for seed in seeds:
-        if progress is not None:
-            progress(seed)
-        results = run_claims(claims, dataclasses.replace(config, seed=seed))
-        for row in results["rows"]:
+    for rows in per_seed:
+        for row in rows:
             tally = tallies.setdefault(row["id"], {"row": row["id"], "claims": " ".join(row["claims"]),
                                                    **{verdict: 0 for verdict in VERDICTS}})
             tally[row["verdict"]] += 1

@@ -9,6 +9,8 @@ is left).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-memory", type=float, default=256, metavar="MIB",
                      help="memory cap of one Monte Carlo chunk in MiB (default 256)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _distribution_arguments(run)
 
     calibrate = commands.add_parser("calibrate", help="run claims over many seeds: which verdicts depend on the seed")
     calibrate.add_argument("--seeds", type=int, default=10, help="how many seeds, 0 … N−1 (default 10)")
@@ -69,11 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--claims-file", help="calibrate the claims declared in this Python file")
     calibrate.add_argument("--alpha", type=float, default=0.01, help="false-alarm budget of each claim (default 0.01)")
     calibrate.add_argument("--csv", type=Path, help="also write the table to this CSV file")
+    _distribution_arguments(calibrate)
 
-    bench = commands.add_parser("bench", help="Monte Carlo throughput against a bare torch.randn")
-    bench.add_argument("--device", default="auto")
+    bench = commands.add_parser("bench", help="sampler throughput against a bare torch.randn, or the catalogue's "
+                                "seconds per claim (--catalogue)")
+    bench.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     bench.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    bench.add_argument("--samples", type=int, default=1_000_000, help="replicates per timing")
+    bench.add_argument("--max-memory", type=float, default=256, metavar="MIB",
+                       help="memory cap of one Monte Carlo chunk (and of the randn plateau buffer) in MiB (default 256)")
+    bench.add_argument("--examples", type=int, default=2**24,
+                       help="sampled examples (and randn numbers) per timing (default 2^24)")
+    bench.add_argument("--repeats", type=int, default=7,
+                       help="interleaved repeats; each ratio is the median of the per-repeat ratios (default 7)")
+    bench.add_argument("--catalogue", action="store_true", help="time the catalogue per claim instead of the sampler")
+    bench.add_argument("--profile", choices=list(PROFILES), help="with --catalogue: the profile (default standard)")
+    bench.add_argument("--claims", action="append", metavar="PATTERN",
+                       help="with --catalogue: glob on claim id or inventory ID, as for run; repeatable")
+    bench.add_argument("--csv", type=Path, help="also write the table to this CSV file")
     return parser
 
 
@@ -94,6 +109,29 @@ class Interrupts:
 
 
 INTERRUPTS = Interrupts()
+
+
+def _distribution_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, metavar="N",
+                       help="spread the claims over N local worker processes (Dask; pip install 'theorycheck[distributed]')")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="spread the claims over a running Dask cluster")
+
+
+@contextlib.contextmanager
+def _cluster(args: argparse.Namespace):
+    """A Dask client when --workers or --scheduler asks for one, else None; with the torch threads
+    each local worker may use."""
+    if args.workers is None and args.scheduler is None:
+        yield None, None
+        return
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    from theorems.distributed import client
+
+    threads = max(1, (os.cpu_count() or 1) // args.workers) if args.workers else None
+    with client(workers=args.workers, scheduler=args.scheduler) as dask_client:
+        yield dask_client, threads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,8 +227,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_writable(out_dir)
     progress, on_point, finished, close = _progress(claims, quiet=args.quiet)
     try:
-        results = run_claims(claims, config, claims_file=args.claims_file, progress=progress,
-                             on_point=on_point, finished=finished)
+        with _cluster(args) as (dask_client, threads):
+            results = run_claims(claims, config, claims_file=args.claims_file, progress=progress,
+                                 on_point=on_point, finished=finished, dask_client=dask_client, threads=threads)
     finally:
         close()
     INTERRUPTS.check()
@@ -257,8 +296,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     claims = select_claims(args.claims, _pool(args), claims_file=args.claims_file)
     if args.csv is not None and not args.csv.parent.is_dir():
         raise UsageError(f"--csv {args.csv}: folder {args.csv.parent} does not exist")
-    table = calibrate(claims, config, range(args.seeds),
-                      progress=lambda seed: print(f"seed {seed} …", file=sys.stderr, flush=True))
+    with _cluster(args) as (dask_client, threads):
+        table = calibrate(claims, config, range(args.seeds), claims_file=args.claims_file,
+                          progress=lambda seed: print(f"seed {seed} …", file=sys.stderr, flush=True),
+                          dask_client=dask_client, threads=threads)
     print(table.to_string(index=False))
     print()
     print(false_alarm_summary(table, seeds=args.seeds, alpha=args.alpha))
@@ -268,12 +309,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from theorems.bench import benchmark_minibatch_variance
+    from theorems.bench import benchmark_catalogue, benchmark_minibatch_variance
 
-    if args.samples < 1000:
-        raise UsageError(f"--samples must be >= 1000, got {args.samples}")
-    config = make_config(profile="standard", seed=0, device=args.device, dtype=args.dtype)
-    print(benchmark_minibatch_variance(config, samples=args.samples).to_string(index=False))
+    if not args.catalogue and (args.profile or args.claims):
+        raise UsageError("--profile and --claims choose what --catalogue times; add --catalogue")
+    if args.examples < 1:
+        raise UsageError(f"--examples must be >= 1, got {args.examples}")
+    if args.repeats < 1:
+        raise UsageError(f"--repeats must be >= 1, got {args.repeats}")
+    if args.csv is not None and not args.csv.parent.is_dir():
+        raise UsageError(f"--csv {args.csv}: folder {args.csv.parent} does not exist")
+    config = make_config(profile=args.profile or "standard", seed=0, device=args.device, dtype=args.dtype,
+                         max_memory_mib=args.max_memory)
+    if args.catalogue:
+        table = benchmark_catalogue(config, args.claims,
+                                    progress=lambda claim: print(f"{claim.id} …", file=sys.stderr, flush=True))
+    else:
+        table = benchmark_minibatch_variance(config, examples=args.examples, repeats=args.repeats)
+    print(table.to_string(index=False))
+    if args.csv is not None:
+        table.to_csv(args.csv, index=False)
     return 0
 
 

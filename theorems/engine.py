@@ -30,15 +30,17 @@ otherwise. Partial evidence never refutes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import random
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import hypothesis
 import hypothesis.errors
@@ -72,6 +74,7 @@ class RunConfig:
     dtype: torch.dtype = torch.float32  # sampling dtype; moments accumulate in float64
     alpha: float = 0.01  # false-alarm budget of each claim
     max_bytes: int = 256 * 2**20  # memory cap of one Monte Carlo chunk
+    requested_device: str | None = None  # as the user asked ("auto"): what distributed workers resolve
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -233,7 +236,7 @@ class ClaimChecker:
         self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
                                       cap=max(2, int(profile.cap * claim.samples_factor)), max_bytes=config.max_bytes)
         self.cache = cache if cache is not None else MeasurementCache()
-        self.samples = 0  # Monte Carlo replicates this claim drew (not those it found in the cache)
+        self._used: dict[str, int] = {}  # cache key -> Monte Carlo replicates of each point this claim used
         self._on_point = on_point
 
     # -- measuring ---------------------------------------------------------------------------
@@ -248,10 +251,15 @@ class ClaimChecker:
                           plan=lambda quantities, pilot: self._plan(point, quantities, pilot))
             measurement = validate(self.claim, self.claim.measure(point, ctx))
             self.cache.put(key, measurement)
-            self.samples += measurement.samples
             if self._on_point is not None:
                 self._on_point()
+        self._used[key] = measurement.samples
         return measurement
+
+    @property
+    def samples(self) -> int:
+        """Monte Carlo replicates behind this claim's points (whichever claim drew them first)."""
+        return sum(self._used.values())
 
     def _plan(self, point: Params, quantities: Mapping[str, Any], pilot) -> int:
         """Replicates this point needs for the stated formula's band to be resolved."""
@@ -344,8 +352,9 @@ class ClaimChecker:
             phases=[hypothesis.Phase.generate, hypothesis.Phase.target])
         seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": index})
         try:
-            hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
-                            random=random.Random(seed))
+            with _independent_of_loaded_modules():
+                    hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
+                                random=random.Random(seed))
         except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
             pass
 
@@ -364,6 +373,23 @@ class ClaimChecker:
 
         shrink(start, dims, still_fails, budget=self.config.profile.shrink, accept=accept, fixed=reading.params)
         return best
+
+
+@contextlib.contextmanager
+def _independent_of_loaded_modules() -> Iterator[None]:
+    """hypothesis also tries constants it finds in the source of the loaded modules; which modules
+    are loaded differs between a command-line run, pytest and a Dask worker, so the targeted search
+    turns that off, to search the same points in every process for the same seed."""
+    try:
+        from hypothesis.internal.conjecture.providers import HypothesisProvider
+    except ImportError:  # pragma: no cover - a hypothesis without source constants
+        yield
+        return
+    if not hasattr(HypothesisProvider, "_maybe_draw_constant"):  # pragma: no cover
+        yield
+        return
+    with mock.patch.object(HypothesisProvider, "_maybe_draw_constant", lambda self, *args, **kwargs: None):
+        yield
 
 
 def combine(outcomes: Mapping[str, FormulaOutcome]) -> tuple[str, str]:
@@ -426,6 +452,7 @@ def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | No
         "figure": {"kind": claim.figure.kind, "x": claim.figure.x, "xlabel": claim.figure.xlabel,
                    "ylabel": claim.figure.ylabel, "logx": claim.figure.logx,
                    "logy": claim.figure.logy, "series": claim.figure.series},
+        "device": str(config.device),
         "error": None,
     }
     try:

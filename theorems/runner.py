@@ -146,7 +146,15 @@ def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32",
     if dtype not in dtypes:
         raise UsageError(f"dtype must be float32 or float64, got {dtype!r}")
     return RunConfig(profile=PROFILES[profile], seed=seed, device=resolve_device(device),
-                     dtype=dtypes[dtype], alpha=alpha, max_bytes=int(max_memory_mib * 2**20))
+                     dtype=dtypes[dtype], alpha=alpha, max_bytes=int(max_memory_mib * 2**20), requested_device=device)
+
+
+def config_settings(config: RunConfig) -> dict[str, Any]:
+    """The make_config arguments that rebuild ``config`` (in a worker process)."""
+    return {"profile": config.profile.name, "seed": config.seed,
+            "device": config.requested_device or str(config.device),
+            "dtype": str(config.dtype).removeprefix("torch."), "alpha": config.alpha,
+            "max_memory_mib": config.max_bytes / 2**20}
 
 
 def git_revision() -> str | None:
@@ -160,18 +168,27 @@ def git_revision() -> str | None:
 def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str | None = None,
                progress: Callable[[Claim], Any] | None = None,
                on_point: Callable[[], None] | None = None,
-               finished: Callable[[Claim, dict[str, Any]], Any] | None = None) -> dict[str, Any]:
-    """Check the claims and return the results dict (docs/results-schema.md)."""
+               finished: Callable[[Claim, dict[str, Any]], Any] | None = None,
+               dask_client: Any = None, threads: int | None = None) -> dict[str, Any]:
+    """Check the claims and return the results dict (docs/results-schema.md): in this process, or
+    on a Dask cluster (``dask_client``, see :mod:`theorems.distributed`) with the same results."""
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = time.perf_counter()
-    results = []
-    cache = MeasurementCache()  # claims registering the same measurement share its points
-    for claim in claims:
-        if progress is not None:
-            progress(claim)
-        results.append(check_claim(claim, config, cache=cache, on_point=on_point))
-        if finished is not None:
-            finished(claim, results[-1])
+    if dask_client is not None:
+        from theorems.distributed import check_claims
+
+        settings = config_settings(config)
+        results = check_claims(dask_client, [(claim, settings) for claim in claims], claims_file=claims_file,
+                               threads=threads, finished=lambda i, result: finished and finished(claims[i], result))
+    else:
+        results = []
+        cache = MeasurementCache()  # claims registering the same measurement share its points
+        for claim in claims:
+            if progress is not None:
+                progress(claim)
+            results.append(check_claim(claim, config, cache=cache, on_point=on_point))
+            if finished is not None:
+                finished(claim, results[-1])
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
