@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -238,8 +239,8 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]):
     elif log_x:
         axes.set_xscale("log")
         _label_ticks_at_points(axes, sorted(set(x_of)))
-    axes.set_xlabel(str(spec.get("xlabel") or x_key or "point"))
-    axes.set_ylabel(str(spec.get("ylabel") or "value"))
+    axes.set_xlabel(axis_label(spec.get("xlabel") or x_key or "point"))
+    axes.set_ylabel(axis_label(spec.get("ylabel") or "value"))
     return handles, labels
 
 
@@ -348,24 +349,43 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, wit
     labels = labels[: len(handles)]
     if not drawn:
         axes.text(0.5, 0.5, "no trajectory recorded", ha="center", va="center", transform=axes.transAxes)
-    else:
+    elif any(point["trace"].get("stated") for point in drawn):  # say what dashes mean only where some are drawn
         handles += [Line2D([], [], color="black"), Line2D([], [], color="black", linestyle="--")]
         labels += ["measured (solid)", "stated (dashed)"]
     untraced, over_cap = len(evidence) - len(traced), len(traced) - len(drawn)
-    for count, what in ((untraced, "without trajectory"), (over_cap, "more not drawn")):
+    for count, what in ((untraced, "without a trajectory (see the evidence table)"),
+                        (over_cap, f"more in the evidence table (at most {MAX_TRACES} drawn)")):
         if count:
             handles.append(Line2D([], [], linestyle="none"))
             labels.append(f"{count} point{'s' * (count != 1)} {what}")
-    positive = [y for p in drawn for name in ("measured", "stated") for y in map(_float, p["trace"].get(name) or [])
-                if math.isfinite(y) and y > 0]
+    values = [y for p in drawn for name in ("measured", "stated") for y in map(_float, p["trace"].get(name) or [])
+              if math.isfinite(y)]
+    positive = [abs(y) for y in values if y != 0]
     if spec.get("logy") and positive:
-        # Values <= 0 (an exact minimum) end the line instead of plunging to the axis; and no more
-        # than LOG_DECADES decades are shown, so round-off at 1e-16 does not squash the trajectories.
-        axes.set_yscale("log", nonpositive="mask")
+        # No more than LOG_DECADES decades are shown, so round-off at 1e-16 does not squash the
+        # trajectories. Where a run reaches 0 exactly, or changes sign (an oscillation), the axis is
+        # symmetric-logarithmic, linear within the smallest magnitude shown, so the run stays visible.
         top = max(positive)
-        axes.set_ylim(max(min(positive), top * 10.0 ** -LOG_DECADES) / 2, top * 2)
+        smallest = max(min(positive), top * 10.0 ** -LOG_DECADES)
+        if all(y > 0 for y in values):
+            axes.set_yscale("log", nonpositive="mask")
+            axes.set_ylim(smallest / 2, top * 2)
+        else:
+            axes.set_yscale("symlog", linthresh=smallest)
     if spec.get("logx") and drawn and all(_float(x) > 0 for p in drawn for x in p["trace"].get("x") or [1]):
         axes.set_xscale("log")
-    axes.set_xlabel(str(spec.get("xlabel") or spec.get("x") or "step"))
-    axes.set_ylabel(str(spec.get("ylabel") or "value"))
+    axes.set_xlabel(axis_label(spec.get("xlabel") or spec.get("x") or "step"))
+    axes.set_ylabel(axis_label(spec.get("ylabel") or "value"))
     return handles, labels
+
+
+def axis_label(text: Any) -> str:
+    """A label as the claim writes it, with TeX-style sub- and superscripts (``w_{t+1}``, ``σ^{2}``)
+    typeset by matplotlib's mathtext rather than shown raw; dollar signs elsewhere are literal."""
+    text = str(text).replace("$", r"\$")
+    return re.sub(r"([_^])\{([^{}$]*)\}", lambda m: "$" + m.group(1) + "{" + _mathtext(m.group(2)) + "}$", text)
+
+
+def _mathtext(text: str) -> str:
+    """Characters mathtext reads differently from text: the minus sign and spaces."""
+    return text.replace("−", "-").replace(" ", r"\ ")
