@@ -107,8 +107,8 @@ def _several_readings(claim: Mapping[str, Any]) -> bool:
 
 
 def _point_text(point: Mapping[str, Any], with_reading: bool, relation: str | None = None) -> Text:
-    """``B=16, N=64 (reading 'permuted'): measured 0.0477 [0.0466, 0.0488], stated 0.0625 (−23.7%)``"""
-    reading = f" (reading ‘{point['reading']}’)" if with_reading and point.get("reading") else ""
+    """``B=16, N=64 (reading “permuted”): measured 0.0477 [0.0466, 0.0488], stated 0.0625 (−23.7%)``"""
+    reading = f" (reading “{point['reading']}”)" if with_reading and point.get("reading") else ""
     deviation = format_comparison(point.get("estimate"), point.get("stated"), relation)
     return [
         Code(format_params(point.get("params"))), f"{reading}: measured {format_measured(point)}, ",
@@ -152,7 +152,7 @@ def _finding(claim: Mapping[str, Any]) -> Card:
 def _alternative_text(label: str, alternative: Mapping[str, Any], with_reading: bool, show_verdict: bool = False) -> Text:
     text: Text = [Strong(label), " ", Code(str(alternative.get("statement", "")))]
     if with_reading and alternative.get("reading"):
-        text.append(f" (reading ‘{alternative['reading']}’)")
+        text.append(f" (reading “{alternative['reading']}”)")
     if show_verdict:
         text += [" ", Verdict(str(alternative.get("verdict")))]
     return text

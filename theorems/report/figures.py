@@ -76,7 +76,7 @@ def render_figure(claim: Mapping[str, Any]) -> bytes:
             title = str(claim.get("id", ""))
             if len(panels) > 1:
                 refuted = sum(p.get("verdict") == "refuted" for p in points)
-                title += f": reading '{readings[index]}', {refuted} of {len(points)} points refuted"
+                title += f": reading “{readings[index]}”, {refuted} of {len(points)} points refuted"
             axes.set_title(title)
         _legend(figure, *legend, height=HEIGHT_IN * len(panels))
         buffer = io.BytesIO()
