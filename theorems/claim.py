@@ -151,8 +151,9 @@ class Claim:
             if set(point) != set(self.domain):
                 raise ValueError(f"claim {self.id}: a design point must set exactly the domain's parameters "
                                  f"{sorted(self.domain)}, got {sorted(point)}")
-            if self.constraint is not None and not self.constraint(point):
-                raise ValueError(f"claim {self.id}: design point {point} violates the claim's constraint")
+            if self.constraint is not None and not any(self.constraint({**point, **r.params}) for r in self.readings):
+                raise ValueError(f"claim {self.id}: design point {point} violates the claim's constraint under "
+                                 "every reading")
         object.__setattr__(self, "inventory_ids", tuple(self.inventory_ids))
         object.__setattr__(self, "mutants", tuple(self.mutants))
         object.__setattr__(self, "readings", tuple(self.readings))

@@ -304,8 +304,9 @@ class ClaimChecker:
             return judged
 
         seen: set[str] = set()
-        explore_seed = point_seed(self.config.seed, self.claim.id, reading.name, {"phase": "explore"})
-        planned = [(params, "design") for params in self.design] + [
+        # seeded by the measurement, not the claim: claims sharing a measurement and a domain share points
+        explore_seed = point_seed(self.config.seed, measure_key(self.claim), "explore", dict(reading.params))
+        planned = [(params, "design") for params in self.design if accept is None or accept(params)] + [
             (params, "explore") for params in space_filling(dims, self.config.profile.explore, seed=explore_seed,
                                                             accept=accept, fixed=reading.params)]
         if not planned:

@@ -44,6 +44,7 @@ from theorems.claim import ClaimError
 CONFIRMED, REFUTED, INCONCLUSIVE, CONDITIONAL = "confirmed", "refuted", "inconclusive", "conditional"
 VERDICTS = (CONFIRMED, REFUTED, CONDITIONAL, INCONCLUSIVE)
 POWER = 0.8
+REPLANS = 3  # how many times a point's sample size is planned again from its larger sample
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,16 @@ class MonteCarlo:
 
     def mean(self, draw: Callable[[int], torch.Tensor], *, bytes_per_replicate: int,
              plan: Callable[[Estimate], int] | None = None) -> Estimate:
+        """The pilot, then (with ``plan``) as many replicates as the point needs. The plan is made
+        again from the larger sample up to ``REPLANS`` times: a heavy-tailed statistic's pilot
+        underestimates its spread, and the sample size depends only on the spread, never on how
+        far the mean lies from the stated value."""
         chunk = self.chunk_size(bytes_per_replicate)
-        moments = (0, 0.0, 0.0)
-        moments = self._draw(draw, moments, self.pilot, chunk)
-        if plan is not None:
-            total = min(self.cap, max(self.pilot, int(plan(_estimate(moments)))))
+        moments = self._draw(draw, (0, 0.0, 0.0), self.pilot, chunk)
+        for _ in range(REPLANS if plan is not None else 0):
+            total = min(self.cap, int(plan(_estimate(moments))))
+            if total <= moments[0]:
+                break
             moments = self._draw(draw, moments, total - moments[0], chunk)
         return _estimate(moments)
 
