@@ -7,6 +7,7 @@ measurements several documents share live in :mod:`theorems.kit`.
 from theorems.claims import (  # noqa: F401
     doc000_initialization,
     doc001_optimization,
+    doc001_generalization,
     doc002_lecture12,
     doc003_training,
     doc004_sgd_problems,

@@ -1,0 +1,103 @@
+"""Helpers of theorems/claims/doc001_generalization.py against closed forms and autograd."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from implementations.generalization import legendre_features, two_classifier_excess
+from theorems.claims import doc001_generalization as g
+
+
+class _Context:
+    device = torch.device("cpu")
+    dtype = torch.float64
+
+    def __init__(self, seed=0):
+        self.generator = torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("snr", [0.2, 1.0, 30.0])
+def test_quadratic_target_has_the_stated_curvature_to_noise_ratio(seed, snr):
+    target = g.quadratic_target({"data_seed": seed, "curvature_snr": snr})
+    x = torch.linspace(-1, 1, 7, dtype=torch.float64)
+    values = legendre_features(x, 2) @ target
+    a, b, c = np.polyfit(x.numpy(), values.numpy(), 2)
+    assert abs(a) * g.CURVATURE_SD == pytest.approx(snr, rel=1e-10)
+    # the quadratic part no line fits: a(x² − 1/3), whose sd over U[−1, 1] is |a|√(4/45)
+    nodes, weights = np.polynomial.legendre.leggauss(10)
+    assert math.sqrt((weights * (a * (nodes**2 - 1 / 3)) ** 2).sum() / 2) == pytest.approx(snr, rel=1e-10)
+
+
+def test_fitted_exponent_recovers_a_power_law_with_and_without_standard_errors():
+    sizes = np.array([10, 100, 1000, 10000])
+    slope, se = g.fitted_exponent(sizes, 3.0 * sizes**-0.5)
+    assert slope == pytest.approx(-0.5, abs=1e-12) and se is None
+    slope, se = g.fitted_exponent(sizes, 3.0 * sizes**-1.0, 0.01 * 3.0 * sizes**-1.0)
+    assert slope == pytest.approx(-1.0, abs=1e-12)
+    # equal relative errors of 1 %: weights 1e4 each, se = 1/√(1e4 Σ(log n − mean)²)
+    log_n = np.log(sizes)
+    assert se == pytest.approx(1 / math.sqrt(1e4 * ((log_n - log_n.mean()) ** 2).sum()), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [10, 316, 10000])
+def test_worst_case_over_the_margin_grid_is_the_supremum_for_two_classifiers(n):
+    value, se = g.worst_case_excess({"family": "two classifiers"}, n, _Context())
+    fine = two_classifier_excess(n, torch.linspace(0, 1, 20001, dtype=torch.float64))
+    assert se == 0.0
+    assert value == pytest.approx(float(fine.max()), rel=2e-3)
+
+
+@pytest.mark.parametrize("family", g.SPARSE_FAMILIES)
+def test_sparse_regression_has_five_nonzero_weights_and_the_family_shape(family):
+    X, y = g.sparse_regression({"family": family, "data_seed": 4})
+    assert X.shape == ((30, 60) if family == "more features than examples" else (100, 20))
+    w_true = torch.linalg.lstsq(X, y.unsqueeze(-1)).solution.squeeze(-1) if X.shape[0] > X.shape[1] else None
+    if w_true is not None:  # least squares recovers the 5 large weights from noise of sd 1
+        assert int((w_true.abs() > 0.6).sum()) == 5
+    if family == "correlated features":
+        correlation = np.corrcoef(X.numpy().T)
+        assert correlation[0, 1] == pytest.approx(0.7, abs=0.2)
+
+
+@pytest.mark.parametrize("data", g.ALL_DATA)
+def test_data_matrix_kinds(data):
+    X = g.data_matrix({"N": 40, "D": 6, "data": data, "data_seed": 0})
+    assert X.shape == (40, 6)
+    if data == "uint8 pixels":
+        assert X.dtype == np.uint8
+        return
+    assert X.dtype == np.float64
+    spreads = X.std(axis=0)
+    assert (spreads[0] == 0) == (data == "a constant column")
+    assert bool((spreads[1:] > 0).all())
+
+
+def test_batch_statistics_are_the_biased_moments():
+    x = torch.randn(9, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    mean, var = g.batch_statistics(x)
+    torch.testing.assert_close(mean, x.mean(0))
+    torch.testing.assert_close(var, x.var(0, correction=0))
+
+
+@pytest.mark.parametrize("activation", sorted(g.HIDDEN_ACTIVATIONS))
+def test_activation_derivatives_match_autograd(activation):
+    z = torch.linspace(-3, 3, 13, dtype=torch.float64).requires_grad_()  # includes 0
+    (derivative,) = torch.autograd.grad(g.HIDDEN_ACTIVATIONS[activation](z).sum(), z)
+    torch.testing.assert_close(g.ACTIVATION_DERIVATIVES[activation](z.detach()), derivative)
+
+
+def test_two_layer_output_is_w_dot_sigma_of_ux_plus_biases():
+    generator = torch.Generator().manual_seed(1)
+    U, w, x = (torch.randn(*shape, generator=generator, dtype=torch.float64) for shape in ((4, 3), (4,), (5, 3)))
+    b, c = torch.randn(4, generator=generator, dtype=torch.float64), torch.tensor(0.7, dtype=torch.float64)
+    torch.testing.assert_close(g.two_layer_output(U, w, x, "tanh"), torch.tanh(x @ U.T) @ w)
+    torch.testing.assert_close(g.two_layer_output(U, w, x, "tanh", b, c), torch.tanh(x @ U.T + b) @ w + c)
+
+
+def test_weight_decay_runs_start_together_and_take_the_stated_first_step():
+    runs = g.weight_decay_runs("least_squares", 20, 3, 0.3, 0.5, 0)
+    assert all(run.shape == (g.DECAY_STEPS + 1, 3) for run in runs.values())
+    assert len({run[0].tobytes() for run in runs.values()}) == 1
