@@ -206,3 +206,20 @@ def test_a_constraint_no_point_satisfies_is_an_error():
     claim = variance_claim(constraint=lambda p: p["a"] > 100, design=())
     result = check_claim(claim, config())
     assert result["error"] and "constraint" in result["verdict_reason"]
+
+
+def test_a_claim_sharing_a_measurement_gets_the_same_result_whichever_claims_ran_before():
+    from theorems.engine import MeasurementCache
+
+    def measure(p, ctx):  # one measurement, shared by two claims with different formulas (so plans)
+        return ctx.mean(lambda n: (p["a"] * torch.randn(n, generator=ctx.generator, dtype=ctx.dtype)) ** 2,
+                        bytes_per_replicate=8)
+
+    tight = variance_claim(id="toy-tight", measure=measure, resolution=0.02)
+    loose = variance_claim(id="toy-loose", measure=measure, resolution=0.2)
+    cache = MeasurementCache()
+    check_claim(tight, config(), cache=cache)
+    after = check_claim(loose, config(), cache=cache)
+    alone = check_claim(loose, config())
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    assert strip(after) == strip(alone)

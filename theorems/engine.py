@@ -145,20 +145,28 @@ def measure_key(claim: Claim) -> str:
 
 
 class MeasurementCache:
-    """Measurements of one run, per (measurement function, point): shared by the claims using them."""
+    """Measurements of one run, per (measurement function, point), shared by the claims using them.
+
+    A deterministic measurement is the same whichever claim asks. A Monte Carlo one is not: its
+    sample size is planned for the claim that drew it (its formula, band and α), so another claim
+    measures the point again under its own plan. Either way a claim's result does not depend on
+    which claims ran before it."""
 
     def __init__(self) -> None:
-        self._store: dict[str, Measurement] = {}
+        self._store: dict[str, tuple[str, Measurement]] = {}
 
     @staticmethod
     def key(claim: Claim, point: Params) -> str:
         return json.dumps([measure_key(claim), canonical(point)], sort_keys=True)
 
-    def get(self, key: str) -> Measurement | None:
-        return self._store.get(key)
+    def get(self, key: str, claim: Claim) -> Measurement | None:
+        owner, measurement = self._store.get(key, (None, None))
+        if measurement is None or (measurement.se is not None and owner != claim.id):
+            return None
+        return measurement
 
-    def put(self, key: str, measurement: Measurement) -> None:
-        self._store[key] = measurement
+    def put(self, key: str, claim: Claim, measurement: Measurement) -> None:
+        self._store[key] = (claim.id, measurement)
 
 
 @dataclass
@@ -243,14 +251,14 @@ class ClaimChecker:
     def measure(self, reading: Reading, params: Params) -> Measurement:
         point = {**params, **reading.params}
         key = self.cache.key(self.claim, point)
-        measurement = self.cache.get(key)
+        measurement = self.cache.get(key, self.claim)
         if measurement is None:
             generator = torch.Generator(device=self.config.device)
             generator.manual_seed(point_seed(self.config.seed, measure_key(self.claim), "", point))
             ctx = Context(self.config.device, self.config.dtype, generator, self.monte_carlo,
                           plan=lambda quantities, pilot: self._plan(point, quantities, pilot))
             measurement = validate(self.claim, self.claim.measure(point, ctx))
-            self.cache.put(key, measurement)
+            self.cache.put(key, self.claim, measurement)
             if self._on_point is not None:
                 self._on_point()
         self._used[key] = measurement.samples

@@ -189,6 +189,15 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
             results.append(check_claim(claim, config, cache=cache, on_point=on_point))
             if finished is not None:
                 finished(claim, results[-1])
+    return assemble_results(results, config, started=started, seconds=time.perf_counter() - start,
+                            claims_file=claims_file)
+
+
+def assemble_results(claims: list[dict[str, Any]], config: RunConfig, *, started: dt.datetime, seconds: float,
+                     claims_file: str | None) -> dict[str, Any]:
+    """The results of a run (docs/results-schema.md) from its checked claims: the run's settings
+    and versions, the row table, the claims. Used by :func:`run_claims` and the pytest plugin."""
+    family_wise = min(1.0, config.alpha * len(claims))
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -203,18 +212,24 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
             "theorycheck": theorems.__version__,
             "git_revision": git_revision(),
             "started": started.isoformat(),
-            "seconds": round(time.perf_counter() - start, 3),
+            "seconds": round(seconds, 3),
             "max_memory_mib": config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
             "alpha": config.alpha,
-            "family_wise_alpha": min(1.0, config.alpha * len(claims)),
+            "family_wise_alpha": family_wise,
             "alpha_split": (f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned "
                             f"points (point_alpha); over the {len(claims)} claim(s) of this run, the chance of any "
-                            f"false alarm is at most {min(1.0, config.alpha * len(claims)):.3g}"),
+                            f"false alarm is at most {family_wise:.3g}"),
             "claims_file": claims_file,
         },
-        "rows": row_table(results),
-        "claims": results,
+        "rows": row_table(claims),
+        "claims": claims,
     }
+
+
+def catalogue_claims() -> list[Claim]:
+    """The built-in catalogue's claims (not those of claims files loaded beside it)."""
+    load_catalogue()
+    return [claim for claim in REGISTRY if claim.measure.__module__.startswith("theorems.claims.")]
 
 
 def results_table(results: dict[str, Any]) -> pd.DataFrame:
@@ -234,21 +249,21 @@ def results_table(results: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def check_writable(out_dir: Path) -> None:
+def check_writable(out_dir: Path, option: str = "--out") -> None:
     """Raise UsageError, before any work, if ``out_dir`` cannot be created or written into."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} exists and is not a folder")
+        raise UsageError(f"{option} {out_dir} exists and is not a folder")
     ancestor = out_dir
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise UsageError(f"--out {out_dir} lies beneath {ancestor}, which is a file, not a folder")
+        raise UsageError(f"{option} {out_dir} lies beneath {ancestor}, which is a file, not a folder")
     try:
         with tempfile.TemporaryFile(dir=ancestor):
             pass
     except OSError as error:
-        raise UsageError(f"cannot write under {ancestor} ({error.strerror or error}); choose another --out") from None
+        raise UsageError(f"cannot write under {ancestor} ({error.strerror or error}); choose another {option}") from None
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path, *, fresh: bool = False) -> list[Path]:
