@@ -122,6 +122,8 @@ class Claim:
     figure: Figure = Figure()
     samples_factor: float = 1.0  # multiplies the profile's Monte Carlo samples per point
     may_diverge: bool = False  # inf/NaN measurements are data (a diverging run), not a broken check
+    search_factor: float = 1.0  # multiplies the profile's space-filling and targeted points: below 1 for a
+    # costly measurement, which then covers each parameter more coarsely (its coverage says how many points)
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -145,6 +147,8 @@ class Claim:
                 raise ValueError(f"claim {self.id}: domain[{name!r}] must be a hypothesis strategy such as "
                                  f"st.integers(1, 10) (or a function of the earlier parameters returning one), "
                                  f"got {strategy!r}")
+        if not 0 < self.search_factor <= 1:
+            raise ValueError(f"claim {self.id}: search_factor must be in (0, 1], got {self.search_factor}")
         if self.resolution < 0 or self.atol < 0:
             raise ValueError(f"claim {self.id}: tolerances must be >= 0, got {self.resolution}, {self.atol}")
         for point in self.design:

@@ -238,7 +238,10 @@ class ClaimChecker:
         profile = config.profile
         self.design = list(claim.design[: profile.design])
         self.dims = dimensions(claim.domain)
-        planned = len(self.design) + profile.explore + profile.examples
+        # a costly claim's search_factor thins the search, never below the smoke profile's
+        self.explore = max(min(profile.explore, 8), round(profile.explore * claim.search_factor))
+        self.examples = max(min(profile.examples, 4), round(profile.examples * claim.search_factor))
+        planned = len(self.design) + self.explore + self.examples
         self.claim_alpha = config.alpha
         self.point_alpha = config.alpha / (planned * len(claim.readings))
         self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
@@ -315,7 +318,7 @@ class ClaimChecker:
         # seeded by the measurement, not the claim: claims sharing a measurement and a domain share points
         explore_seed = point_seed(self.config.seed, measure_key(self.claim), "explore", dict(reading.params))
         planned = [(params, "design") for params in self.design if accept is None or accept(params)] + [
-            (params, "explore") for params in space_filling(dims, self.config.profile.explore, seed=explore_seed,
+            (params, "explore") for params in space_filling(dims, self.explore, seed=explore_seed,
                                                             accept=accept, fixed=reading.params)]
         if not planned:
             raise ClaimError(f"no point of the domain satisfies the claim's constraint under reading {reading.name!r} "
@@ -338,7 +341,7 @@ class ClaimChecker:
     def _targeted(self, reading: Reading, dims: list[Dimension], accept, index: int,
                   outcomes: list[FormulaOutcome], evaluate, seen: set[str]) -> None:
         """hypothesis, steered toward the smallest margin of formula ``index``, until it refutes."""
-        if self.config.profile.examples <= 0 or not dims:
+        if self.examples <= 0 or not dims:
             return
 
         def refutes(params: dict[str, Any]) -> bool:
@@ -356,7 +359,7 @@ class ClaimChecker:
             return judged.verdict.verdict == REFUTED
 
         settings = hypothesis.settings(
-            max_examples=self.config.profile.examples, database=None, deadline=None, derandomize=False,
+            max_examples=self.examples, database=None, deadline=None, derandomize=False,
             suppress_health_check=list(hypothesis.HealthCheck),
             phases=[hypothesis.Phase.generate, hypothesis.Phase.target])
         seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": index})

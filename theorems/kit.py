@@ -33,6 +33,10 @@ DOCUMENTS = {  # the five source documents in shared/seeds/, by number
 
 Sampler = tuple[Callable[[int], torch.Tensor], Mapping[str, Any]]
 
+# search_factor of the catalogue's costly claims (a simulation per point, or a large Monte Carlo): a
+# quarter of the profile's space-filling and targeted points, so that `standard` stays a CPU run
+COSTLY = 0.25
+
 
 # --- random draws ---------------------------------------------------------------------------------
 
@@ -190,7 +194,7 @@ def neuron_output_sampler(p, ctx, *, weight_variance: float) -> Sampler:
 
 
 __all__ = [
-    "DISTRIBUTIONS", "DOCUMENTS", "PROBLEMS", "Sampler", "evaluation_point", "finite_sum_problem",
+    "COSTLY", "DISTRIBUTIONS", "DOCUMENTS", "PROBLEMS", "Sampler", "evaluation_point", "finite_sum_problem",
     "init_variance", "minibatch_bytes", "minibatch_deviation_sampler", "neuron_output_sampler",
     "sample_indices", "sampled_estimate_sampler", "seeded_generator", "standardized", "unit_direction",
 ]

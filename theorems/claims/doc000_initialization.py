@@ -48,6 +48,7 @@ from theorems.kit import (
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
+    COSTLY,
 )
 
 LECTURE_000 = DOCUMENTS["000"]
@@ -445,6 +446,7 @@ def exactness(gaps: np.ndarray) -> str:
 
 @claim(
     id="dropout-eval-rule-after-activation",
+    search_factor=COSTLY,
     title="After a nonlinear σ the evaluation rule (1 − r)X is not exact (it is for a linear layer)",
     inventory_ids=("000-06",),
     source=Source(LECTURE_000, "Dropout at evaluation time"),
@@ -511,6 +513,7 @@ SEGMENTS = 64  # random segments [w₁, w₂] per point
 
 @claim(
     id="regression-losses-convex",
+    search_factor=COSTLY,
     title="Linear and logistic regression losses are convex",
     inventory_ids=("000-07",),
     source=Source(LECTURE_000, "Convexity"),
@@ -643,6 +646,7 @@ def gd_outcome(distance: np.ndarray) -> str:
 
 @claim(
     id="gd-reaches-regression-minimizer",
+    search_factor=COSTLY,
     title="Gradient descent with η < 2/L gets to the minimizer of a linear or logistic regression loss",
     inventory_ids=("000-07",),
     source=Source(LECTURE_000, "Convexity"),
@@ -791,6 +795,7 @@ def permutation_outcome(losses) -> str:
 
 @claim(
     id="nn-loss-permutation-nonconvex",
+    search_factor=COSTLY,
     title="A neural network's loss is not convex: two equivalent (permuted) solutions have a worse midpoint",
     inventory_ids=("000-08",),
     source=Source(LECTURE_000, "Convexity"),
@@ -1018,6 +1023,7 @@ def symmetry_breaking_outcome(differences: torch.Tensor, losses: torch.Tensor, b
 
 @claim(
     id="random-init-breaks-symmetry",
+    search_factor=COSTLY,
     title="Initialized randomly, the two neurons separate and find a much better solution",
     inventory_ids=("000-09",),
     source=Source(LECTURE_000, "Symmetry-breaking"),
@@ -1071,6 +1077,7 @@ def neuron_output(p, ctx, *, weight_variance: float):
 
 @claim(
     id="unit-normal-init-output-moments",
+    search_factor=COSTLY,
     title="With w_i ~ N(0, 1), f(x) = Σ x_i w_i has mean 0 and variance Σ x_i²",
     inventory_ids=("000-10",),
     source=Source(LECTURE_000, "Scaled initialization"),
@@ -1105,6 +1112,7 @@ SCALED_DESIGN = tuple({"fan_in": d, "data_seed": 0} for d in (1, 4, 16, 64, 256)
 
 scaled_init_output_variance = claim(
     id="scaled-init-output-variance",
+    search_factor=COSTLY,
     title="Dividing by s = √d gives Var[f(x)] = (1/d) Σ x_i², independent of d",
     inventory_ids=("000-11",),
     source=Source(LECTURE_000, "Scaled initialization"),
@@ -1124,6 +1132,7 @@ scaled_init_output_variance = claim(
 
 scaled_init_first_build = claim(
     id="scaled-init-variance-first-build",
+    search_factor=COSTLY,
     title="The first build of 'Computing the variance' writes (1/d) Σ Var[x_i²] w_i² in the middle",
     inventory_ids=("000-11",),
     source=Source(LECTURE_000, "Scaled initialization (Computing the variance, first build)"),
@@ -1179,6 +1188,7 @@ INIT_DOMAIN = {"d": st.integers(4, 1024), "e": st.integers(4, 1024)}
 
 @claim(
     id="kaiming-init-vs-torch",
+    search_factor=COSTLY,
     title="The slide's 'Kaiming / He init' N(0, 1/√d) against torch.nn.init.kaiming_normal_",
     inventory_ids=("000-12",),
     source=Source(LECTURE_000, "Scaled initialization"),
@@ -1206,6 +1216,7 @@ def kaiming_init_vs_torch(p, ctx):
 
 @claim(
     id="xavier-init-vs-torch",
+    search_factor=COSTLY,
     title="The slide's Xavier (Glorot) init N(0, √(2/(d + e))) against torch.nn.init.xavier_normal_",
     inventory_ids=("000-12",),
     source=Source(LECTURE_000, "Scaled initialization"),
@@ -1459,6 +1470,7 @@ def sampled_estimate(p, ctx):
 
 @claim(
     id="sampled-example-loss-unbiased",
+    search_factor=COSTLY,
     title="The loss of one uniformly sampled example is an unbiased estimate of the full loss",
     inventory_ids=("000-14",),
     source=Source(LECTURE_000, "Estimating loss"),
@@ -1485,6 +1497,7 @@ def sampled_example_loss_unbiased(p, ctx):
 
 @claim(
     id="sampled-example-gradient-unbiased",
+    search_factor=COSTLY,
     title="The gradient of one uniformly sampled example is an unbiased estimate of the full gradient",
     inventory_ids=("000-15",),
     source=Source(LECTURE_000, "Estimating gradients"),
@@ -1512,6 +1525,7 @@ def sampled_example_gradient_unbiased(p, ctx):
 
 @claim(
     id="minibatch-mean-gradient-unbiased",
+    search_factor=COSTLY,
     title="The minibatch mean gradient is unbiased",
     inventory_ids=("000-16",),
     source=Source(LECTURE_000, "Minibatch SGD"),
@@ -1540,6 +1554,7 @@ def minibatch_mean_gradient_unbiased(p, ctx):
 
 @claim(
     id="minibatch-mean-gradient-variance",
+    search_factor=COSTLY,
     title="The minibatch mean gradient has 1/B of one sampled gradient's variance",
     inventory_ids=("000-16",),
     source=Source(LECTURE_000, "Minibatch SGD"),

@@ -61,6 +61,7 @@ from theorems.kit import (
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
+    COSTLY,
 )
 
 LECTURE_001 = DOCUMENTS["001"]
@@ -164,6 +165,7 @@ def gd_measurement(p, ctx, measured) -> Measurement:
 
 @claim(
     id="gd-sufficient-decrease",
+    search_factor=COSTLY,
     title="Each gradient step with η ≤ 1/L decreases f by at least (η/2)‖∇f‖²",
     inventory_ids=("001-01",),
     source=Source(LECTURE_001, "Step I: The Descend"),
@@ -220,6 +222,7 @@ def strict_decrease_stated(p) -> str:
 
 @claim(
     id="gd-strict-decrease",
+    search_factor=COSTLY,
     title="Along gradient descent with η ≤ 1/L, f decreases strictly unless ∇f(w_t) = 0",
     inventory_ids=("001-01",),
     source=Source(LECTURE_001, "Step I: The Descend"),
@@ -253,6 +256,7 @@ def gd_strict_decrease(p, ctx):
 
 @claim(
     id="gd-distance-bound",
+    search_factor=COSTLY,
     title="One gradient step's suboptimality is bounded by the decrease of the distance to w*",
     inventory_ids=("001-02",),
     source=Source(LECTURE_001, "Step II: Convergence Rate"),
@@ -277,6 +281,7 @@ def gd_distance_bound(p, ctx):
 
 @claim(
     id="gd-rate",
+    search_factor=COSTLY,
     title="Gradient descent with η ≤ 1/L reaches f(w_T) − f(w*) ≤ ‖w_0 − w*‖²/(2ηT)",
     inventory_ids=("001-03",),
     source=Source(LECTURE_001, "Step II: Convergence Rate"),
@@ -303,6 +308,7 @@ EPSILON_DECADES = np.arange(1, 41) / 4  # ε = (f(w_0) − f(w*))·10^(−k/4): 
 
 @claim(
     id="gd-iterations-to-epsilon",
+    search_factor=COSTLY,
     title="Gradient descent with η ≤ 1/L reaches ε error within ⌈‖w_0 − w*‖²/(2ηε)⌉ = O(1/(ηε)) iterations",
     inventory_ids=("001-03",),
     source=Source(LECTURE_001, "Step II: Convergence Rate"),
@@ -472,6 +478,7 @@ LINREG_DECADES = np.arange(1, 49) / 4  # ε = (f(w_0) − f(w*))·10^(−k/4) do
 
 @claim(
     id="linreg-gd-iterations",
+    search_factor=COSTLY,
     title="With η = 1/λ_max(XᵀX), gradient descent on least squares is ε-optimal within O(λ_max/ε) iterations",
     inventory_ids=("001-04",),
     source=Source(LECTURE_001, "GD for Linear regression"),
@@ -519,6 +526,7 @@ LINREG_FIT_MIN_COUNT = 3  # hitting times of 1 or 2 steps are too coarse to fit
 
 @claim(
     id="linreg-gd-log-iterations",
+    search_factor=COSTLY,
     title="If λ_min(XᵀX) > 0, gradient descent on least squares needs only O(log(1/ε)) iterations",
     inventory_ids=("001-05",),
     source=Source(LECTURE_001, "GD for Linear regression"),
@@ -847,6 +855,7 @@ def stall_label(sgd_gap: np.ndarray, gd_gap: np.ndarray) -> str:
 
 @claim(
     id="sgd-stalls-near-optimum",
+    search_factor=COSTLY,
     title="Constant-step SGD keeps pace with GD far from the optimum and stalls near it",
     inventory_ids=("001-09",),
     source=Source(LECTURE_001, "Computation Cost"),
@@ -1198,6 +1207,7 @@ CURVATURE_FIGURE = Figure(kind="traces", xlabel="iteration t",
 
 @claim(
     id="momentum-beats-gd-under-asymmetric-curvature",
+    search_factor=COSTLY,
     title="Under asymmetric curvature, tuned momentum reaches a target in fewer iterations than tuned GD",
     inventory_ids=("001-11",),
     source=Source(LECTURE_001, "Momentum"),
@@ -1226,6 +1236,7 @@ def momentum_beats_gd_under_asymmetric_curvature(p, ctx):
 
 @claim(
     id="gd-zigzags-under-asymmetric-curvature",
+    search_factor=COSTLY,
     title="On a bowl with asymmetric curvature, gradient descent at the bowl's optimal step zigzags",
     inventory_ids=("001-11",),
     source=Source(LECTURE_001, "Momentum"),
@@ -1271,6 +1282,7 @@ ADAGRAD_EXPONENTS = {"partial derivative scale": -1.0, "steps": -0.5}
 
 @claim(
     id="adagrad-learning-rates-decline",
+    search_factor=COSTLY,
     title="AdaGrad's per-parameter learning rate η/√(s_t + ε) falls like 1/|∂L/∂θ_k| and like 1/√t",
     inventory_ids=("001-12",),
     source=Source(LECTURE_001, "AdaGrad (Adaptive Gradient)"),

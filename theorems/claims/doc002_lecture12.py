@@ -41,6 +41,7 @@ from theorems.kit import (
     neuron_output_sampler,
     sample_indices,
     sampled_estimate_sampler,
+    COSTLY,
 )
 
 NOTES_002 = DOCUMENTS["002"]
@@ -60,6 +61,7 @@ def init_output_variance_stated(p) -> float:
 
 @claim(
     id="lecture12-init-output-variance",
+    search_factor=COSTLY,
     title="Weights W_ij ~ N(0, σ²/m_l) give a unit's output variance σ² times its inputs' mean square",
     inventory_ids=("002-01",),
     source=Source(NOTES_002, "TRAIN"),
@@ -127,6 +129,7 @@ MINIBATCH_ASSUMPTIONS = (
 
 @claim(
     id="minibatch-noise-mean",
+    search_factor=COSTLY,
     title="The minibatch gradient's noise ε = g_B − g has mean 0",
     inventory_ids=("002-02",),
     source=Source(NOTES_002, "Stochastic Grad Descent"),
@@ -164,6 +167,7 @@ def minibatch_covariance(p, ctx):
 
 claim(
     id="minibatch-noise-variance",
+    search_factor=COSTLY,
     title="The minibatch gradient's noise has variance σ²/n'",
     inventory_ids=("002-02",),
     source=Source(NOTES_002, "Stochastic Grad Descent"),
@@ -295,6 +299,7 @@ def fitted_exponent(sizes: np.ndarray, costs: list[int]) -> float:
 
 @claim(
     id="sgd-iteration-cost",
+    search_factor=COSTLY,
     title="One SGD iteration costs n'p operations, against np for a full gradient",
     inventory_ids=("002-03",),
     source=Source(NOTES_002, "Benefits / Why SGD \"faster\" than GD?"),
@@ -460,6 +465,7 @@ _convergence_claim(
 _convergence_claim(
     "full batch",
     id="near-optimum-full-batch-converges",
+    search_factor=COSTLY,
     title="Near the optimum, SGD converges when n' → n",
     statement="Theoretical convergence near W* optimum: increase n' → n",
     assumptions=CONVERGENCE_ASSUMPTIONS + ("n' = n, the same η, against constant-step SGD with n' = B",),
@@ -478,6 +484,7 @@ _convergence_claim(
 _convergence_claim(
     "averaged",
     id="near-optimum-averaging-converges",
+    search_factor=COSTLY,
     title="Near the optimum, SGD converges when averaged over the last T̃ iterations",
     statement="Theoretical convergence near W* optimum: average g_B^t over last T̃ iterations",
     assumptions=CONVERGENCE_ASSUMPTIONS + ("T̃ = T/2 (the last half of a run of T steps), the same η and n'",),
@@ -495,6 +502,7 @@ _convergence_claim(
 _convergence_claim(
     "1/t steps",
     id="near-optimum-decaying-step-converges",
+    search_factor=COSTLY,
     title="Near the optimum, SGD converges when η → 0 like 1/t",
     statement="Theoretical convergence near W* optimum: η → 0 (like ~1/t)",
     assumptions=CONVERGENCE_ASSUMPTIONS + ("η_t = η/(1 + t/τ) with τ = 2/(ημ) (implementations.schedules."

@@ -54,6 +54,7 @@ from theorems.kit import (
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
+    COSTLY,
 )
 
 NOTES_003 = DOCUMENTS["003"]
@@ -879,6 +880,7 @@ RPROP_VARIANTS = {  # the notes' RProp and the mutants' variants of it
 
 @claim(
     id="rprop-as-described",
+    search_factor=COSTLY,
     title="RProp: grow the step while the derivative keeps its sign, revert and shrink it when the sign flips",
     inventory_ids=("003-08",),
     source=Source(NOTES_003, "5.1 RProp"),
@@ -1328,6 +1330,7 @@ def comparison_label(faster: bool, poorer: bool, more_variable: bool) -> str:
 
 @claim(
     id="sgd-vs-batch-gd",
+    search_factor=COSTLY,
     title="SGD converges faster than batch gradient descent, to a poorer minimum, with more variation between runs",
     inventory_ids=("003-14",),
     source=Source(NOTES_003, "6.2 Variance problems with SGD"),
@@ -1435,6 +1438,7 @@ claim(
 
 claim(
     id="empirical-risk-variance",
+    search_factor=COSTLY,
     title="The empirical risk over N i.i.d. examples has variance Var(Div)/N",
     inventory_ids=("003-12",),
     source=Source(NOTES_003, "6.2 Variance problems with SGD"),
@@ -1534,6 +1538,7 @@ claim(
 
 claim(
     id="minibatch-loss-variance",
+    search_factor=COSTLY,
     title="The loss of a minibatch of b examples has variance Var(Div)/b",
     inventory_ids=("003-13",),
     source=Source(NOTES_003, "6.3 Optimizing batch sizes with mini-batch updates"),
@@ -1628,6 +1633,7 @@ def rmsprop_as_written(p, ctx):
 
 @claim(
     id="adam-as-written",
+    search_factor=COSTLY,
     title="Adam with the notes' bias correction is torch.optim.Adam",
     inventory_ids=("003-16",),
     source=Source(NOTES_003, "6.4.3 Methods combining learning rate and derivative adjustments"),

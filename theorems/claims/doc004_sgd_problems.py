@@ -44,6 +44,7 @@ from theorems.kit import (
     sample_indices,
     seeded_generator,
     standardized,
+    COSTLY,
 )
 
 PROBLEM_SET_004 = DOCUMENTS["004"]
@@ -114,6 +115,7 @@ def ema_variance_at_limit(p, ctx):
 
 claim(
     id="ema-limiting-variance",
+    search_factor=COSTLY,
     title="An exponential moving average has limiting variance σ_x²/((2 − 1/N)N), σ_x² for N = 1",
     inventory_ids=("004-02",),
     source=Source(PROBLEM_SET_004, "Problem 1(a)"),
@@ -184,6 +186,7 @@ LARGE_N = (40, 50, 70, 100, 140, 200)  # 004-03's "for N large": the exact ratio
 
 claim(
     id="ema-limit-about-half",
+    search_factor=COSTLY,
     title="For large N the EMA's limiting variance is about half of σ_x²/N",
     inventory_ids=("004-03",),
     source=Source(PROBLEM_SET_004, "Problem 1(b)"),
@@ -602,6 +605,7 @@ SECOND_MOMENT_ASSUMPTIONS = (
 
 claim(
     id="second-moment-shrinks-with-batch",
+    search_factor=COSTLY,
     title="s_t of RMSProp/Adam tends to g[i]² + σ_i²/B: it shrinks as the batch size B grows",
     inventory_ids=("004-07",),
     source=Source(PROBLEM_SET_004, "Problem 4(d)"),
@@ -683,6 +687,7 @@ claim(
 
 @claim(
     id="minibatch-covariance-derivation",
+    search_factor=COSTLY,
     title="In the solution of Problem 5 the cross terms vanish and the diagonal terms give Σ¹/B",
     inventory_ids=("004-08",),
     source=Source(PROBLEM_SET_004, "Problem 5, solution"),
@@ -818,6 +823,7 @@ STATIONARY_ASSUMPTIONS = (
 
 claim(
     id="sgd-temperature-batch-size",
+    search_factor=COSTLY,
     title="With η = Bη₀, batched SGD's stationary variance does not depend on B",
     inventory_ids=("004-09",),
     source=Source(PROBLEM_SET_004, "Problem 5"),
@@ -847,6 +853,7 @@ claim(
 
 claim(
     id="sgd-temperature-momentum",
+    search_factor=COSTLY,
     title="With momentum μ and η = (1 − μ)Bη₀, SGD's stationary variance depends on neither μ nor B",
     inventory_ids=("004-10",),
     source=Source(PROBLEM_SET_004, "Problem 6"),
