@@ -65,7 +65,7 @@ def _deciding_reading(claim: Mapping[str, Any]) -> str | None:
 
 def evidence_line(claim: Mapping[str, Any]) -> str:
     """One line of evidence for a claim's verdict."""
-    from theorems.report.values import format_params, format_value
+    from theorems.report.values import format_pair, format_params
 
     if claim.get("error"):
         return f"the check raised an error: {claim['verdict_reason']}"
@@ -73,9 +73,9 @@ def evidence_line(claim: Mapping[str, Any]) -> str:
     points = coverage.get("points", len(claim.get("evidence") or []))
     counterexample = claim.get("counterexample")
     if claim["verdict"] in (REFUTED, CONDITIONAL) and counterexample:
-        where = format_params(counterexample["params"])
-        return (f"{claim['verdict_reason']}; counterexample {where}: measured "
-                f"{format_value(counterexample['estimate'])}, stated {format_value(counterexample['stated'])}")
+        measured, stated = format_pair(counterexample["estimate"], counterexample["stated"])
+        return (f"{claim['verdict_reason']}; counterexample {format_params(counterexample['params'])}: "
+                f"measured {measured}, stated {stated}")
     if claim["verdict"] == CONFIRMED:
         return f"{points} points across the domain agree within the resolution"
     return claim["verdict_reason"]

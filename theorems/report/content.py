@@ -13,7 +13,7 @@ from theorems.report.document import (
     Block, Bullets, Card, Code, Heading, Image, Link, Paragraph, Seconds, Strong, Table, Text, Verdict, github_slug,
 )
 from theorems.report.values import (
-    FINDING_VERDICTS, format_comparison, format_count, format_counts, format_interval, format_measured,
+    FINDING_VERDICTS, format_comparison, format_count, format_counts, format_interval, format_measured, format_pair,
     format_params, format_tolerance, format_value, telling_point, verdict_counts,
 )
 
@@ -110,9 +110,11 @@ def _point_text(point: Mapping[str, Any], with_reading: bool, relation: str | No
     """``B=16, N=64 (reading “permuted”): measured 0.0477 [0.0466, 0.0488], stated 0.0625 (−23.7%)``"""
     reading = f" (reading “{point['reading']}”)" if with_reading and point.get("reading") else ""
     deviation = format_comparison(point.get("estimate"), point.get("stated"), relation)
+    measured, stated = format_pair(point.get("estimate"), point.get("stated"))
+    interval = format_interval(point.get("ci_low"), point.get("ci_high"))
     return [
-        Code(format_params(point.get("params"))), f"{reading}: measured {format_measured(point)}, ",
-        f"stated {format_value(point.get('stated'))}", f" ({deviation})" if deviation else "",
+        Code(format_params(point.get("params"))), f"{reading}: measured {measured}",
+        f" {interval}, " if interval != "—" else ", ", f"stated {stated}", f" ({deviation})" if deviation else "",
     ]
 
 

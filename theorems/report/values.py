@@ -53,6 +53,18 @@ def format_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def format_pair(estimate: Any, stated: Any) -> tuple[str, str]:
+    """Measured and stated values with enough digits (up to 12) to tell them apart."""
+    e, s = as_number(estimate), as_number(stated)
+    if e is None or s is None or e == s or not (math.isfinite(e) and math.isfinite(s)):
+        return format_value(estimate), format_value(stated)
+    for digits in range(4, 13):
+        pair = f"{e:.{digits}g}", f"{s:.{digits}g}"
+        if pair[0] != pair[1]:
+            return pair
+    return pair
+
+
 def format_params(params: Mapping[str, Any] | None) -> str:
     """``B=4, N=64`` in the order the runner wrote the parameters."""
     if not params:
