@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 from theorems.claim import REGISTRY, Claim
-from theorems.engine import PROFILES
+from theorems.profiles import PROFILES
 from theorems.runner import (
     UsageError,
     check_writable,

@@ -25,14 +25,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import torch
+from typing import TYPE_CHECKING
 
 import theorems
 from theorems.claim import REGISTRY, Claim
-from theorems.engine import PROFILES, MeasurementCache, RunConfig, check_claim
-from theorems.rows import row_table
+from theorems.profiles import PROFILES
+
+if TYPE_CHECKING:  # torch, numpy and pandas load on first use: `theorycheck --help` stays fast
+    import pandas as pd
+    import torch
+
+    from theorems.engine import RunConfig
 
 SCHEMA_VERSION = 2
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +104,8 @@ def select_claims(patterns: Sequence[str] | None, pool: Sequence[Claim] | None =
 
 def resolve_device(name: str) -> torch.device:
     """'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -120,6 +125,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def device_name(device: torch.device) -> str:
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     model = platform.processor() or platform.machine()
@@ -134,6 +141,10 @@ def device_name(device: torch.device) -> str:
 def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32", alpha: float = 0.01,
                 max_memory_mib: float = 256) -> RunConfig:
     """Validate the run's parameters and build its configuration."""
+    import torch
+
+    from theorems.engine import RunConfig
+
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     if seed < 0:
@@ -172,6 +183,8 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
                dask_client: Any = None, threads: int | None = None) -> dict[str, Any]:
     """Check the claims and return the results dict (docs/results-schema.md): in this process, or
     on a Dask cluster (``dask_client``, see :mod:`theorems.distributed`) with the same results."""
+    from theorems.engine import MeasurementCache, check_claim
+
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = time.perf_counter()
     if dask_client is not None:
@@ -197,6 +210,11 @@ def assemble_results(claims: list[dict[str, Any]], config: RunConfig, *, started
                      claims_file: str | None) -> dict[str, Any]:
     """The results of a run (docs/results-schema.md) from its checked claims: the run's settings
     and versions, the row table, the claims. Used by :func:`run_claims` and the pytest plugin."""
+    import numpy as np
+    import torch
+
+    from theorems.rows import row_table
+
     family_wise = min(1.0, config.alpha * len(claims))
     return {
         "schema_version": SCHEMA_VERSION,
@@ -234,6 +252,8 @@ def catalogue_claims() -> list[Claim]:
 
 def results_table(results: dict[str, Any]) -> pd.DataFrame:
     """One row per evidence point, for results.csv."""
+    import pandas as pd
+
     rows = []
     for claim in results["claims"]:
         for point in claim["evidence"]:
