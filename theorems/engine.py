@@ -499,12 +499,16 @@ def _judge_claim(claim: Claim, checker: ClaimChecker) -> dict[str, Any]:
     alternatives = [{"statement": a.statement, "reading": a.reading, "verdict": combine(outcomes_of(i))[0]}
                     for i, a in enumerate(claim.alternatives, start=len(claim.mutants) + 1)]
     points = [j for outcome in stated.values() for j in outcome.points]
+    evidence = [_evidence(j) for j in points]
+    if any(j.design for j in points):  # trajectories are drawn for the design points: keep only theirs
+        for j, e in zip(points, evidence):
+            e["trace"] = e["trace"] if j.design else None
     return {
         "verdict": verdict,
         "verdict_reason": reason,
         "readings": [{"name": r.name, "description": r.description, "verdict": stated[r.name].verdict}
                      for r in claim.readings],
-        "evidence": [_evidence(j) for j in points],
+        "evidence": evidence,
         "coverage": _coverage(checker.dims, points),
         "counterexample": _first_counterexample(stated),
         "alternatives": alternatives,
