@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import torch
 from torch import Tensor
@@ -36,9 +36,9 @@ def make_sign_feature_problem(kind: str, n: int, d: int, *, seed: int, l2: float
     """
     if n < d:
         raise ValueError(f"n must be >= d, got n={n}, d={d}")
-    generator = torch.Generator(device=device).manual_seed(seed)
-    f64 = dict(dtype=torch.float64, device=device)
-    X = 2.0 * torch.randint(0, 2, (n, d), generator=generator, device=device).to(torch.float64) - 1.0
+    generator = torch.Generator().manual_seed(seed)  # data drawn on the CPU: the same problem on every device
+    f64 = dict(dtype=torch.float64)
+    X = 2.0 * torch.randint(0, 2, (n, d), generator=generator).to(torch.float64) - 1.0
     gram = X.mT @ X / n
     eigenvalues = torch.linalg.eigvalsh(gram)
     if kind == "least_squares":
@@ -63,7 +63,9 @@ def make_sign_feature_problem(kind: str, n: int, d: int, *, seed: int, l2: float
         problem = replace(problem, minimizer=w)
     else:
         raise ValueError(f"unknown kind {kind!r}; choose 'least_squares' or 'logistic'")
-    return replace(problem, optimal_value=problem.loss(problem.minimizer).item())
+    problem = replace(problem, optimal_value=problem.loss(problem.minimizer).item())
+    return replace(problem, **{f.name: getattr(problem, f.name).to(device) for f in fields(problem)
+                               if isinstance(getattr(problem, f.name), torch.Tensor)})
 
 
 def example_smoothness(problem: LeastSquares | LogisticRegression) -> float:

@@ -1,9 +1,12 @@
 """Finite-sum test problems F(w) = (1/n) Σ_i f_i(w), generated from a seed.
 
 Every problem is a frozen dataclass of tensors built by a ``make_*`` function that draws all of
-its randomness from one ``torch.Generator`` seeded with ``seed`` on the requested device. The
+its randomness from one CPU ``torch.Generator`` seeded with ``seed``, builds the problem in float64
+on the CPU, and only then casts it to the requested dtype and moves it to the requested device. A
+CUDA generator draws other numbers than a CPU one, so this is what makes a seed the same problem on
+every device: the problem made with ``device=X`` is the CPU one moved to X, bit for bit. The
 constants a theorem needs (smoothness L, strong convexity μ, minimizer w*, F(w*)) are computed
-once, in float64, when the problem is made.
+once, in float64 on the CPU, when the problem is made.
 
 Shapes: a parameter ``w`` is ``(d,)`` or ``(..., d)`` where the leading dimensions index
 independent replicates; ``loss`` returns ``(...)``, ``example_losses`` ``(..., n)``, ``grad``
@@ -60,26 +63,29 @@ class FiniteSumProblem(ABC):
         """∇f_i(w) for every i, shape (..., n, d)."""
 
 
-def _generator(seed: int, device: torch.device | str) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(seed)
+def _generator(seed: int) -> torch.Generator:
+    """The CPU generator a problem's data is drawn from, whatever device the problem goes to."""
+    return torch.Generator().manual_seed(seed)
+
+
+_F64 = dict(dtype=torch.float64, device="cpu")  # what every problem is built in, before _finalize
 
 
 def _random_orthonormal(rows: int, cols: int, generator: torch.Generator) -> Tensor:
     """A (rows, cols) matrix with orthonormal columns: the Q factor of a Gaussian matrix."""
-    gaussian = torch.randn(
-        rows, cols, generator=generator, dtype=torch.float64, device=generator.device
-    )
+    gaussian = torch.randn(rows, cols, generator=generator, **_F64)
     return torch.linalg.qr(gaussian).Q
 
 
 Problem = TypeVar("Problem", bound=FiniteSumProblem)
 
 
-def _finalize(exact: Problem, dtype: torch.dtype) -> Problem:
-    """Set F(w*) from the float64 problem ``exact``, then cast its tensors to ``dtype``."""
+def _finalize(exact: Problem, dtype: torch.dtype, device: torch.device | str) -> Problem:
+    """Set F(w*) from the float64 CPU problem ``exact``, then cast its tensors to ``dtype`` and
+    move them to ``device``."""
     optimal_value = exact.loss(exact.minimizer).item()
     tensors = {
-        f.name: getattr(exact, f.name).to(dtype)
+        f.name: getattr(exact, f.name).to(device=device, dtype=dtype)
         for f in fields(exact)
         if isinstance(getattr(exact, f.name), Tensor)
     }
@@ -159,14 +165,13 @@ def make_least_squares(
         raise ValueError(f"condition number must be >= 1, got {condition}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
-    generator = _generator(seed, device)
-    f64 = dict(dtype=torch.float64, device=device)
+    generator = _generator(seed)
     U = _random_orthonormal(n, d, generator)
     V = _random_orthonormal(d, d, generator)
-    s = torch.logspace(0.0, 0.5 * math.log10(condition), d, **f64)
+    s = torch.logspace(0.0, 0.5 * math.log10(condition), d, **_F64)
     X = n**0.5 * (U * s) @ V.mT
-    w_true = torch.randn(d, generator=generator, **f64)
-    y = X @ w_true + noise * torch.randn(n, generator=generator, **f64)
+    w_true = torch.randn(d, generator=generator, **_F64)
+    y = X @ w_true + noise * torch.randn(n, generator=generator, **_F64)
 
     eigenvalues = torch.linalg.eigvalsh(X.mT @ X / n)
     exact = LeastSquares(
@@ -179,7 +184,7 @@ def make_least_squares(
         minimizer=V @ ((U.mT @ y) / (n**0.5 * s)),
         optimal_value=math.nan,
     )
-    return _finalize(exact, dtype)
+    return _finalize(exact, dtype, device)
 
 
 # --- l2-regularized logistic regression ---------------------------------------------------------
@@ -268,9 +273,8 @@ def make_logistic_regression(
         raise ValueError(f"l2 must be > 0 (it is the strong convexity), got {l2}")
     if separation < 0:
         raise ValueError(f"separation must be >= 0, got {separation}")
-    generator = _generator(seed, device)
-    f64 = dict(dtype=torch.float64, device=device)
-    X = torch.randn(n, d, generator=generator, **f64)
+    generator = _generator(seed)
+    X = torch.randn(n, d, generator=generator, **_F64)
     u = _random_orthonormal(d, 1, generator).squeeze(-1)
     p_positive = torch.sigmoid(separation * (X @ u))
     y = 2.0 * torch.bernoulli(p_positive, generator=generator) - 1.0
@@ -281,11 +285,11 @@ def make_logistic_regression(
         l2=l2,
         smoothness=torch.linalg.eigvalsh(X.mT @ X)[-1].item() / (4 * n) + l2,
         strong_convexity=l2,
-        minimizer=torch.zeros(d, **f64),
+        minimizer=torch.zeros(d, **_F64),
         optimal_value=math.nan,
     )
     exact = replace(exact, minimizer=_newton_minimize(exact, tol=1e-12))
-    return _finalize(exact, dtype)
+    return _finalize(exact, dtype, device)
 
 
 # --- quadratic ----------------------------------------------------------------------------------
@@ -338,22 +342,21 @@ def make_quadratic(
 
     Q is a random orthogonal matrix if ``rotate`` else the identity; b ~ N(0, I), c ~ N(0, 1).
     """
-    lam = torch.as_tensor(eigenvalues, dtype=torch.float64, device=device).flatten()
+    lam = torch.as_tensor(eigenvalues, **_F64).flatten()
     if lam.numel() < 1:
         raise ValueError("eigenvalues must be non-empty, got 0 of them")
     if not bool((lam > 0).all()):
         raise ValueError(f"eigenvalues must all be > 0, got {lam.tolist()}")
     d = lam.numel()
-    generator = _generator(seed, device)
-    f64 = dict(dtype=torch.float64, device=device)
-    Q = _random_orthonormal(d, d, generator) if rotate else torch.eye(d, **f64)
+    generator = _generator(seed)
+    Q = _random_orthonormal(d, d, generator) if rotate else torch.eye(d, **_F64)
     A = (Q * lam) @ Q.mT
     A = 0.5 * (A + A.mT)
-    b = torch.randn(d, generator=generator, **f64)
-    c = torch.randn((), generator=generator, **f64).item()
+    b = torch.randn(d, generator=generator, **_F64)
+    c = torch.randn((), generator=generator, **_F64).item()
     exact = Quadratic(
-        X=torch.zeros(1, d, **f64),
-        y=torch.zeros(1, **f64),
+        X=torch.zeros(1, d, **_F64),
+        y=torch.zeros(1, **_F64),
         hessian=A,
         b=b,
         c=c,
@@ -362,7 +365,7 @@ def make_quadratic(
         minimizer=-torch.linalg.solve(A, b),
         optimal_value=math.nan,
     )
-    return _finalize(exact, dtype)
+    return _finalize(exact, dtype, device)
 
 
 # --- plain gradient descent ---------------------------------------------------------------------

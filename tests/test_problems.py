@@ -1,6 +1,7 @@
 """The finite-sum problems agree with autograd, with their own constants and with their seeds."""
 
 import math
+from dataclasses import fields
 
 import pytest
 import torch
@@ -283,11 +284,35 @@ def test_gradient_descent_validation(kwargs, message):
         gradient_descent_trajectory(lambda w: w, torch.zeros(1), **kwargs)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+# --- devices ------------------------------------------------------------------------------------
+
+NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+DEVICES = ["cpu", pytest.param("cuda", marks=NEEDS_CUDA)]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_a_seed_is_the_same_problem_on_every_device(name, device, dtype):
+    """Made with device=X, a problem is the CPU-made one moved to X, bit for bit: data is drawn
+    on the CPU, and only Monte Carlo streams are device-specific."""
+    on_device = MAKERS[name](seed=5, device=device, dtype=dtype)
+    on_cpu = MAKERS[name](seed=5, dtype=dtype)
+    for field in fields(on_cpu):
+        ours, moved = getattr(on_device, field.name), getattr(on_cpu, field.name)
+        if isinstance(moved, torch.Tensor):
+            moved = moved.to(device)
+            assert ours.device == moved.device and ours.dtype == moved.dtype, field.name
+            assert torch.equal(ours, moved), field.name
+        else:
+            assert ours == moved, field.name
+
+
+@NEEDS_CUDA
 @pytest.mark.parametrize("name", sorted(MAKERS))
 def test_problems_live_on_the_requested_device(name):
     problem = MAKERS[name](seed=0, device="cuda")
     assert problem.X.device.type == problem.minimizer.device.type == "cuda"
     w = torch.zeros(2, problem.d, dtype=torch.float64, device="cuda")
     assert problem.per_example_grads(w).device.type == "cuda"
-    torch.testing.assert_close(problem.minimizer.cpu(), MAKERS[name](seed=0).minimizer)
+    assert problem.loss(w).device.type == problem.grad(w).device.type == "cuda"

@@ -157,13 +157,19 @@ def minibatch_deviation_sampler(p, ctx) -> Sampler:
         sigma2, spread = float(covariance[0, 1]), math.sqrt(float(covariance[0, 0] * covariance[1, 1]))
     sampled = centred.to(ctx.dtype)
 
+    def statistic(deviation):  # (..., d) -> (...)
+        if p["statistic"] == "trace":
+            return deviation.square().sum(dim=-1)
+        return deviation[..., 0] * deviation[..., 1]
+
+    per_example = statistic(sampled)  # a batch of one is one example: its statistic, (N,)
+
     def draw(n):
         idx = sample_indices(n, N=p["N"], B=p["B"], sampling=p["sampling"], ctx=ctx)
-        rows = torch.index_select(sampled, 0, idx.reshape(-1)).view(n, p["B"], p["d"])
-        deviation = rows.sum(dim=1) / p["B"]  # g_B − g, (n, d)
-        if p["statistic"] == "trace":
-            return deviation.square().sum(dim=1)
-        return deviation[:, 0] * deviation[:, 1]
+        if p["B"] == 1:
+            return torch.index_select(per_example, 0, idx.view(-1))
+        # g_B − g = (1/B) Σ_j c_{b_j}: gathered and summed per row in one fused pass
+        return statistic(torch.nn.functional.embedding_bag(idx, sampled, mode="sum") / p["B"])
 
     return draw, {"sigma2": sigma2, "spread": spread}
 

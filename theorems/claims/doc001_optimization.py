@@ -138,10 +138,9 @@ def gd_trajectory(p, device: torch.device, *, stationary: bool = False) -> dict[
         problem = make_logistic_regression(p["n"], p["d"], l2=1.0 / p["condition"], seed=p["data_seed"],
                                            device=device)
         loss, smoothness, grad = problem.loss, problem.smoothness, problem.grad
-    generator = torch.Generator(device=device).manual_seed(p["data_seed"])
     w_star = problem.minimizer
-    w0 = w_star.clone() if stationary else w_star + 3.0 * torch.randn(
-        problem.d, generator=generator, device=device, dtype=torch.float64)
+    w0 = w_star.clone() if stationary else w_star + 3.0 * torch.randn(  # drawn on the CPU: the same on every device
+        problem.d, generator=seeded_generator(p["data_seed"]), dtype=torch.float64).to(device)
     lr = p["lr_fraction"] / smoothness
     ws = gradient_descent_trajectory(grad, w0, lr=lr, steps=STEPS)  # (STEPS + 1, d)
     as_numpy = lambda t: t.detach().cpu().numpy()  # noqa: E731
