@@ -235,8 +235,8 @@ def assemble_results(claims: list[dict[str, Any]], config: RunConfig, *, started
             "alpha": config.alpha,
             "family_wise_alpha": family_wise,
             "alpha_split": (f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned "
-                            f"points (point_alpha); over the {len(claims)} claim(s) of this run, the chance of any "
-                            f"false alarm is at most {family_wise:.3g}"),
+                            f"points (point_alpha); over the {len(claims)} claim(s) of this run, the expected number "
+                            f"of false alarms is at most {config.alpha * len(claims):.3g}"),
             "claims_file": claims_file,
         },
         "rows": row_table(claims),
