@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -293,8 +294,8 @@ def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handl
         labels.append("estimate near 0 (off the log axis)")
         for i in below_axis:
             axes.annotate(format_value(evidence[i].get("estimate")), (xs[i], 0.03), xycoords=transform,
-                          xytext=(0, 8), textcoords="offset points", ha="center", va="bottom", fontsize=9,
-                          color="#d62728")
+                          xytext=(0, 8), textcoords="offset points", ha=_edge_alignment(xs, i), va="bottom",
+                          fontsize=9, color="#d62728")
     if refuted:
         handles.append(axes.scatter([xs[i] for i in refuted], [ys[i] for i in refuted],
                                     marker="x", s=110, linewidths=1.8, color="#d62728", zorder=2.5))
@@ -310,8 +311,16 @@ def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handl
         labels.append("non-finite estimate")
         for i in non_finite:
             axes.annotate(format_value(evidence[i].get("estimate")), (xs[i], 0.97), xycoords=transform,
-                          xytext=(0, -14), textcoords="offset points", ha="center", va="top", fontsize=9,
-                          color="#d62728")
+                          xytext=(0, -14), textcoords="offset points", ha=_edge_alignment(xs, i), va="top",
+                          fontsize=9, color="#d62728")
+
+
+def _edge_alignment(xs: Sequence[float], i: int) -> str:
+    """Align a point's label inward at the ends of the x axis, so that it is never clipped."""
+    finite = [x for x in xs if math.isfinite(x)]
+    if len(set(finite)) < 2:
+        return "center"
+    return "right" if xs[i] >= max(finite) else "left" if xs[i] <= min(finite) else "center"
 
 
 # ---- traces -------------------------------------------------------------------------------------
@@ -382,7 +391,7 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, wit
 def axis_label(text: Any) -> str:
     """A label as the claim writes it, with TeX-style sub- and superscripts (``w_{t+1}``, ``σ^{2}``)
     typeset by matplotlib's mathtext rather than shown raw; dollar signs elsewhere are literal."""
-    text = str(text).replace("$", r"\$")
+    text = "\n".join(textwrap.wrap(str(text), 48)).replace("$", r"\$")  # long labels on two lines
     return re.sub(r"([_^])\{([^{}$]*)\}", lambda m: "$" + m.group(1) + "{" + _mathtext(m.group(2)) + "}$", text)
 
 
