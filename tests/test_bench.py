@@ -7,7 +7,8 @@ import torch
 
 from theorems.bench import benchmark_minibatch_variance
 from theorems.cli import main
-from theorems.engine import PROFILES, RunConfig
+from theorems.engine import RunConfig
+from theorems.profiles import PROFILES
 
 SAMPLER_COLUMNS = [
     "device", "dtype", "threads", "B", "chunk", "replicates/s", "sampled examples/s", "randn/s (chunk)", "randn/s (plateau)",

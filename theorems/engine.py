@@ -49,7 +49,7 @@ import torch
 
 from theorems.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
 from theorems.domain import Dimension, dimensions, shrink, space_filling, strategy_of
-from theorems.profiles import PROFILES, Profile
+from theorems.profiles import Profile
 from theorems.stats import (
     CONDITIONAL,
     CONFIRMED,
