@@ -308,13 +308,18 @@ class ClaimChecker:
         accept = self.accept(reading)
         outcomes = [FormulaOutcome() for _ in formulas]
 
-        def evaluate(params: dict[str, Any], origin: str) -> list[Judged]:
-            judged = [self.judge(formula, reading, params, origin) for formula in formulas]
-            for outcome, j in zip(outcomes, judged):
-                outcome.points.append(j)
-            return judged
+        position: dict[str, int] = {}  # point (without the reading's parameters) -> its place in every outcome
 
-        seen: set[str] = set()
+        def evaluate(params: dict[str, Any], origin: str) -> list[Judged]:
+            """Every formula judged at a point, once: a point met again returns its first judgement."""
+            params = {k: v for k, v in params.items() if k not in reading.params}
+            key = json.dumps(canonical(params))
+            if key not in position:
+                position[key] = len(outcomes[0].points)
+                for outcome, formula in zip(outcomes, formulas):
+                    outcome.points.append(self.judge(formula, reading, params, origin))
+            return [outcome.points[position[key]] for outcome in outcomes]
+
         # seeded by the measurement, not the claim: claims sharing a measurement and a domain share points
         explore_seed = point_seed(self.config.seed, measure_key(self.claim), "explore", dict(reading.params))
         planned = [(params, "design") for params in self.design if accept is None or accept(params)] + [
@@ -324,13 +329,10 @@ class ClaimChecker:
             raise ClaimError(f"no point of the domain satisfies the claim's constraint under reading {reading.name!r} "
                              f"(none of the space-filling points did): check `constraint=`")
         for params, origin in planned:
-            key = json.dumps(canonical({k: v for k, v in params.items() if k not in reading.params}))
-            if key not in seen:
-                seen.add(key)
-                evaluate({k: v for k, v in params.items() if k not in reading.params}, origin)
-        for index, formula in enumerate(formulas):
+            evaluate(params, origin)
+        for index in range(len(formulas)):
             if index == 0 or not any(j.verdict.verdict == REFUTED for j in outcomes[index].points):
-                self._targeted(reading, dims, accept, index, outcomes, evaluate, seen)
+                self._targeted(reading, dims, accept, index, evaluate)
         for outcome in outcomes:
             outcome.settle()
         stated = outcomes[0]
@@ -338,20 +340,13 @@ class ClaimChecker:
             stated.counterexample = self._shrink(formulas[0], reading, dims, accept, stated.counterexample)
         return outcomes
 
-    def _targeted(self, reading: Reading, dims: list[Dimension], accept, index: int,
-                  outcomes: list[FormulaOutcome], evaluate, seen: set[str]) -> None:
+    def _targeted(self, reading: Reading, dims: list[Dimension], accept, index: int, evaluate) -> None:
         """hypothesis, steered toward the smallest margin of formula ``index``, until it refutes."""
         if self.examples <= 0 or not dims:
             return
 
         def refutes(params: dict[str, Any]) -> bool:
-            key = json.dumps(canonical(params))
-            if key in seen:
-                judged = next(j for j in outcomes[index].points if json.dumps(canonical(
-                    {k: v for k, v in j.params.items() if k not in reading.params})) == key)
-            else:
-                seen.add(key)
-                judged = evaluate(params, "targeted")[index]
+            judged = evaluate(params, "targeted")[index]
             margin = judged.verdict.margin
             if margin is None:  # a behaviour label: agreement is all there is
                 margin = 0.0 if judged.verdict.verdict != REFUTED else -1.0
@@ -365,7 +360,7 @@ class ClaimChecker:
         seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": index})
         try:
             with _independent_of_loaded_modules():
-                    hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
+                hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
                                 random=random.Random(seed))
         except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
             pass
