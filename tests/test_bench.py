@@ -7,7 +7,7 @@ import torch
 
 from theorems.bench import benchmark_minibatch_variance
 from theorems.cli import main
-from theorems.engine import RunConfig
+from theorems.measurement import RunConfig
 from theorems.profiles import PROFILES
 
 SAMPLER_COLUMNS = [

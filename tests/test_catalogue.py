@@ -44,9 +44,9 @@ def test_every_claim_cites_real_inventory_rows_and_documents():
 @pytest.mark.parametrize("claim", CLAIMS, ids=[claim.id for claim in CLAIMS])
 def test_claim_runs_at_smoke_and_refutes_every_mutant(claim):
     result = verify(claim)
-    assert result["verdict"] in VERDICTS
-    assert result["evidence"], "a claim must report evidence"
-    assert all(mutant["counterexample"] is not None for mutant in result["mutants"])
+    assert result.verdict in VERDICTS
+    assert result.evidence, "a claim must report evidence"
+    assert all(mutant.counterexample is not None for mutant in result.mutants)
 
 
 def test_verify_names_a_surviving_mutant():

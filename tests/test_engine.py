@@ -1,11 +1,15 @@
 """The engine on toy claims whose truth is known: it must confirm, refute, abstain and shrink."""
 
+import dataclasses
+
 import hypothesis.strategies as st
 import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, Measurement, Reading, RunConfig, Source, check_claim
-from theorems.engine import Profile, point_seed
+from theorems.measurement import point_seed
+from theorems.profiles import Profile
+from theorems.results import Alternative
 from theorems.testing import verify
 
 SOURCE = Source("toy.txt", "Toy section")
@@ -44,36 +48,36 @@ def config(cap=200_000, examples=4, seed=0, explore=8, pilot=2_000, alpha=0.01):
 
 def test_true_claim_is_confirmed_and_mutants_refuted():
     result = check_claim(variance_claim(), config())
-    assert result["verdict"] == "confirmed", result["verdict_reason"]
-    assert [m["verdict"] for m in result["mutants"]] == ["refuted", "refuted"]
-    for point in result["evidence"]:
-        assert point["ci_low"] <= point["stated"] <= point["ci_high"]
-        assert 0 < point["detectable"] < 0.2
+    assert result.verdict == "confirmed", result.verdict_reason
+    assert [m.verdict for m in result.mutants] == ["refuted", "refuted"]
+    for point in result.evidence:
+        assert point.ci_low <= point.stated <= point.ci_high
+        assert 0 < point.detectable < 0.2
 
 
 def test_deviation_below_resolution_is_not_refuted():
     result = check_claim(variance_claim(true_factor=1.02), config())  # 2 % off, resolution 5 %
-    assert result["verdict"] != "refuted"
+    assert result.verdict != "refuted"
 
 
 def test_deviation_above_resolution_is_refuted_with_counterexample():
     result = check_claim(variance_claim(true_factor=1.3), config())
-    assert result["verdict"] == "refuted"
-    example = result["counterexample"]
-    assert example["estimate"] == pytest.approx(1.3 * example["stated"], rel=0.05)
+    assert result.verdict == "refuted"
+    example = result.counterexample
+    assert example.estimate == pytest.approx(1.3 * example.stated, rel=0.05)
 
 
 def test_too_small_a_budget_is_inconclusive():
     result = check_claim(variance_claim(), config(cap=30))
-    assert result["verdict"] == "inconclusive"
+    assert result.verdict == "inconclusive"
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
     first, again = check_claim(variance_claim(), config()), check_claim(variance_claim(), config())
     other = check_claim(variance_claim(), config(seed=1))
-    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    strip = lambda r: dataclasses.replace(r, seconds=0.0)  # noqa: E731
     assert strip(first) == strip(again)
-    assert first["evidence"][0]["estimate"] != other["evidence"][0]["estimate"]
+    assert first.evidence[0].estimate != other.evidence[0].estimate
 
 
 def test_point_seed_depends_on_point_not_on_history():
@@ -93,10 +97,10 @@ def test_planted_corner_error_is_found_and_shrunk_to_the_corner():
         stated=lambda p: p["x"] + p["y"], mutants=(Formula("f = x", lambda p: p["x"]),), atol=1e-9,
         resolution=0.0)
     result = check_claim(claim, config(examples=100, explore=64))
-    assert result["verdict"] == "refuted"
-    assert result["counterexample"]["params"] == {"x": 90, "y": 70}
-    assert result["coverage"]["explore"] >= 64  # and a log-scaled quarter more: 0 … 100 is a wide range
-    assert result["mutants"][0]["verdict"] == "refuted"
+    assert result.verdict == "refuted"
+    assert result.counterexample.params == {"x": 90, "y": 70}
+    assert result.coverage.explore >= 64  # and a log-scaled quarter more: 0 … 100 is a wide range
+    assert result.mutants[0].verdict == "refuted"
 
 
 def test_reading_dependent_claim_is_conditional():
@@ -110,10 +114,10 @@ def test_reading_dependent_claim_is_conditional():
         readings=(Reading("plain", params={"reading": "plain"}), Reading("doubled", params={"reading": "doubled"})),
         alternatives=(Formula("f = 2", lambda p: 2.0, reading="doubled"),), atol=1e-12, resolution=0.0)
     result = check_claim(claim, config())
-    assert result["verdict"] == "conditional"
-    assert "“plain”" in result["verdict_reason"] and "“doubled”" in result["verdict_reason"]
-    assert result["alternatives"] == [{"statement": "f = 2", "reading": "doubled", "verdict": "confirmed"}]
-    assert result["counterexample"]["reading"] == "doubled"
+    assert result.verdict == "conditional"
+    assert "“plain”" in result.verdict_reason and "“doubled”" in result.verdict_reason
+    assert result.alternatives == [Alternative(statement="f = 2", verdict="confirmed", reading="doubled")]
+    assert result.counterexample.reading == "doubled"
 
 
 def test_refuted_under_one_reading_and_unresolved_under_another_is_inconclusive():
@@ -132,26 +136,26 @@ def test_refuted_under_one_reading_and_unresolved_under_another_is_inconclusive(
         mutants=(Formula("f = 30", lambda p: 30.0),),
         readings=(Reading("plain", params={"reading": "plain"}), Reading("doubled", params={"reading": "doubled"})))
     result = check_claim(claim, config(cap=20))
-    assert [r["verdict"] for r in result["readings"]] == ["inconclusive", "refuted"]
-    assert result["verdict"] == "inconclusive"  # partial evidence never refutes
-    assert "refuted under “doubled”" in result["verdict_reason"]
+    assert [r.verdict for r in result.readings] == ["inconclusive", "refuted"]
+    assert result.verdict == "inconclusive"  # partial evidence never refutes
+    assert "refuted under “doubled”" in result.verdict_reason
 
 
 def test_alpha_is_per_claim_and_split_over_its_planned_points():
     result = check_claim(variance_claim(), config(examples=4, explore=8))
-    assert result["alpha"] == pytest.approx(0.01)
-    assert result["point_alpha"] == pytest.approx(0.01 / (2 + 8 + 4))
+    assert result.alpha == pytest.approx(0.01)
+    assert result.point_alpha == pytest.approx(0.01 / (2 + 8 + 4))
 
 
 def test_sample_size_is_planned_to_resolve_the_band():
     from theorems.stats import z_two_sided
 
     result = check_claim(variance_claim(), config(cap=10_000_000))
-    for point in result["evidence"]:
-        band = 0.05 * point["stated"]
-        assert point["samples"] > 2_000  # more than the pilot
-        target = band / (z_two_sided(result["point_alpha"]) + 3.5)
-        assert 0.8 * target <= point["se"] <= 1.2 * target  # planned from the pilot's standard deviation
+    for point in result.evidence:
+        band = 0.05 * point.stated
+        assert point.samples > 2_000  # more than the pilot
+        target = band / (z_two_sided(result.point_alpha) + 3.5)
+        assert 0.8 * target <= point.se <= 1.2 * target  # planned from the pilot's standard deviation
 
 
 def test_a_stated_zero_needs_a_scale():
@@ -160,11 +164,11 @@ def test_a_stated_zero_needs_a_scale():
 
     claim = variance_claim(measure=measure, stated=lambda p: 0.0, mutants=(Formula("E = 1", lambda p: 1.0),))
     result = check_claim(claim, config())
-    assert result["error"] and "scale=" in result["verdict_reason"]
-    assert result["verdict"] == "inconclusive"
+    assert result.error and "scale=" in result.verdict_reason
+    assert result.verdict == "inconclusive"
     scaled = check_claim(variance_claim(measure=measure, stated=lambda p: 0.0, scale=lambda p: 1.0,
                                         mutants=(Formula("E = 1", lambda p: 1.0),)), config())
-    assert scaled["verdict"] == "confirmed" and scaled["mutants"][0]["verdict"] == "refuted"
+    assert scaled.verdict == "confirmed" and scaled.mutants[0].verdict == "refuted"
 
 
 @pytest.mark.parametrize("value", [None, float("nan"), object()], ids=["none", "nan", "object"])
@@ -174,8 +178,8 @@ def test_a_broken_measurement_is_an_error_not_a_finding(value):
         kind="identity", domain={"k": st.integers(0, 2)}, measure=lambda p, ctx: value,
         stated=lambda p: 1.0, mutants=(Formula("f = 2", lambda p: 2.0),))
     result = check_claim(claim, config())
-    assert result["error"] and result["verdict"] == "inconclusive"
-    assert all(m["verdict"] == "inconclusive" for m in result["mutants"])
+    assert result.error and result.verdict == "inconclusive"
+    assert all(m.verdict == "inconclusive" for m in result.mutants)
     with pytest.raises(AssertionError, match="raised"):
         verify(claim)
 
@@ -205,11 +209,11 @@ def test_monte_carlo_chunks_stay_under_the_memory_cap_and_merge_exactly():
 def test_a_constraint_no_point_satisfies_is_an_error():
     claim = variance_claim(constraint=lambda p: p["a"] > 100, design=())
     result = check_claim(claim, config())
-    assert result["error"] and "constraint" in result["verdict_reason"]
+    assert result.error and "constraint" in result.verdict_reason
 
 
 def test_a_claim_sharing_a_measurement_gets_the_same_result_whichever_claims_ran_before():
-    from theorems.engine import MeasurementCache
+    from theorems.measurement import MeasurementCache
 
     def measure(p, ctx):  # one measurement, shared by two claims with different formulas (so plans)
         return ctx.mean(lambda n: (p["a"] * torch.randn(n, generator=ctx.generator, dtype=ctx.dtype)) ** 2,
@@ -221,5 +225,5 @@ def test_a_claim_sharing_a_measurement_gets_the_same_result_whichever_claims_ran
     check_claim(tight, config(), cache=cache)
     after = check_claim(loose, config(), cache=cache)
     alone = check_claim(loose, config())
-    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    strip = lambda r: dataclasses.replace(r, seconds=0.0)  # noqa: E731
     assert strip(after) == strip(alone)

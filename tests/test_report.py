@@ -4,19 +4,21 @@ both figure kinds, behaviour labels, non-finite values and missing intervals/tra
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib.image
 import pytest
 
+from theorems.claim import Figure
 from theorems.report import update_index, write_report
-from theorems.report.values import format_params
+from theorems.report.values import format_params, telling_point
+from theorems.results import Coverage, DecidedBy, Point, Results, ResultsError, RowResult
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_example.json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -24,12 +26,12 @@ VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "li
 EXTERNAL = re.compile(r"^\s*(https?:|//|file:)", re.IGNORECASE)
 
 
-def load_results() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+def load_results() -> Results:
+    return Results.load(FIXTURE)
 
 
 @pytest.fixture(scope="module")
-def results() -> dict:
+def results() -> Results:
     return load_results()
 
 
@@ -43,10 +45,10 @@ def report(written) -> Path:
     return written[0].parent
 
 
-def only_claims(*indices: int) -> dict:
+def only_claims(*indices: int) -> Results:
     """The fixture reduced to some of its claims (each figure costs time)."""
     results = load_results()
-    results["claims"] = [results["claims"][i] for i in indices]
+    results.claims = [results.claims[i] for i in indices]
     return results
 
 
@@ -101,7 +103,7 @@ def parse_html(text: str) -> TagChecker:
 # ---- content ------------------------------------------------------------------------------------
 def test_write_report_returns_the_files_it_wrote(results, written, report):
     expected = {report / "report.md", report / "report.html"}
-    expected |= {report / "figures" / f"{c['id']}.png" for c in results["claims"]}
+    expected |= {report / "figures" / f"{c.id}.png" for c in results.claims}
     assert set(written) == expected
     assert all(path.is_file() for path in written)
 
@@ -109,15 +111,15 @@ def test_write_report_returns_the_files_it_wrote(results, written, report):
 def test_every_claim_is_listed_in_markdown_and_html(results, report):
     markdown = (report / "report.md").read_text(encoding="utf-8")
     html = (report / "report.html").read_text(encoding="utf-8")
-    for claim in results["claims"]:
-        assert f"\n### {claim['id']}\n" in markdown
-        assert f"](figures/{claim['id']}.png)" in markdown
-        assert f'<h3 id="{claim["id"]}">{claim["id"]}</h3>' in html
+    for claim in results.claims:
+        assert f"\n### {claim.id}\n" in markdown
+        assert f"](figures/{claim.id}.png)" in markdown
+        assert f'<h3 id="{claim.id}">{claim.id}</h3>' in html
 
 
 def test_every_figure_is_a_valid_png(results, report):
-    for claim in results["claims"]:
-        path = report / "figures" / f"{claim['id']}.png"
+    for claim in results.claims:
+        path = report / "figures" / f"{claim.id}.png"
         assert path.read_bytes()[:8] == PNG_SIGNATURE
         height, width = matplotlib.image.imread(path).shape[:2]
         assert width == 640 and height >= 400  # 6.4 x 4 in at 100 dpi, taller when the legend needs it
@@ -134,10 +136,10 @@ def test_html_is_well_formed_and_self_contained(results, report):
         for name in ("src", "href"):
             assert not EXTERNAL.match(attrs.get(name) or ""), f"<{tag} {name}={attrs.get(name)!r}> is external"
     images = [attrs for tag, attrs in checker.tags if tag == "img"]
-    assert len(images) == len(results["claims"])
+    assert len(images) == len(results.claims)
     assert all((attrs.get("src") or "").startswith("data:image/png;base64,") for attrs in images)
-    for claim, attrs in zip(results["claims"], images):
-        height, width = matplotlib.image.imread(report / "figures" / f"{claim['id']}.png").shape[:2]
+    for claim, attrs in zip(results.claims, images):
+        height, width = matplotlib.image.imread(report / "figures" / f"{claim.id}.png").shape[:2]
         assert (attrs["width"], attrs["height"]) == (str(width), str(height))
     assert "url(" not in html and "@import" not in html
     ids = [attrs["id"] for _, attrs in checker.tags if "id" in attrs]
@@ -161,23 +163,23 @@ def test_markdown_tables_keep_their_columns(report):
 
 def test_findings_give_counterexample_alternative_and_readings(results, report):
     findings = markdown_section((report / "report.md").read_text(encoding="utf-8"), "Findings")
-    for claim in results["claims"]:
-        if claim["verdict"] == "confirmed":
-            assert f"### {claim['id']} " not in findings
+    for claim in results.claims:
+        if claim.verdict == "confirmed":
+            assert f"### {claim.id} " not in findings
             continue
-        assert f"### {claim['id']} **{claim['verdict'].upper()}**" in findings
-        assert claim["source"]["document"].replace("_", "\\_") in findings
-        if claim["counterexample"]:
-            assert f"`{format_params(claim['counterexample']['params'])}`" in findings
-        for alternative in claim["alternatives"]:
-            if alternative["verdict"] == "confirmed":
-                assert f"**Agrees instead with:** `{alternative['statement']}`" in findings
-        if len(claim["readings"]) > 1:
-            for reading in claim["readings"]:
-                assert f"| {reading['name']} |" in findings
-    refuted = next(c for c in results["claims"] if c["verdict"] == "refuted")
+        assert f"### {claim.id} **{claim.verdict.upper()}**" in findings
+        assert claim.source.document.replace("_", "\\_") in findings
+        if claim.counterexample is not None:
+            assert f"`{format_params(claim.counterexample.params)}`" in findings
+        for alternative in claim.alternatives:
+            if alternative.verdict == "confirmed":
+                assert f"**Agrees instead with:** `{alternative.statement}`" in findings
+        if len(claim.readings) > 1:
+            for reading in claim.readings:
+                assert f"| {reading.name} |" in findings
+    refuted = next(c for c in results.claims if c.verdict == "refuted")
     assert "`width=64, depth=1`: measured 0.5021 \\[0.4893, 0.5149\\], stated 1 (−49.8%)" in findings
-    assert refuted["alternatives"][0]["statement"] in findings
+    assert refuted.alternatives[0].statement in findings
 
 
 def test_findings_come_before_summary_and_claims(report):
@@ -198,16 +200,16 @@ def test_summary_shows_the_most_telling_point(report):
 
 def test_report_without_findings_says_so(tmp_path):
     results = only_claims(1)
-    assert results["claims"][0]["verdict"] == "confirmed"
+    assert results.claims[0].verdict == "confirmed"
     write_report(results, tmp_path)
     assert "No findings: every claim was confirmed." in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
 def test_text_is_escaped(tmp_path):
     results = only_claims(0)
-    claim = results["claims"][0]
-    claim["statement"] = "a | b <script>alert(1)</script> & c"
-    claim["title"] = "x_1 * y_2 | z"
+    claim = results.claims[0]
+    claim.statement = "a | b <script>alert(1)</script> & c"
+    claim.title = "x_1 * y_2 | z"
     write_report(results, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; c" in html
@@ -219,14 +221,14 @@ def test_text_is_escaped(tmp_path):
 
 def test_evidence_table_is_capped_and_says_how_many_were_omitted(tmp_path):
     results = only_claims(2)
-    claim = results["claims"][0]
-    template = claim["evidence"][0]
-    claim["evidence"] = [
-        {**template, "params": {"width": 64, "depth": depth}, "verdict": "refuted" if depth == 40 else "confirmed"}
+    claim = results.claims[0]
+    template = claim.evidence[0]
+    claim.evidence = [
+        replace(template, params={"width": 64, "depth": depth}, verdict="refuted" if depth == 40 else "confirmed")
         for depth in range(1, 46)
     ]
     write_report(results, tmp_path)
-    section = (tmp_path / "report.md").read_text(encoding="utf-8").split(f"\n### {claim['id']}\n")[1]
+    section = (tmp_path / "report.md").read_text(encoding="utf-8").split(f"\n### {claim.id}\n")[1]
     evidence = section.split("#### Evidence")[1].split("\n### ")[0]
     rows = [line for line in evidence.splitlines() if line.startswith("| 64 |")]
     assert len(rows) == 30
@@ -235,16 +237,16 @@ def test_evidence_table_is_capped_and_says_how_many_were_omitted(tmp_path):
 
 
 def test_unusual_claims_still_render(tmp_path):
-    """Missing figure spec, no evidence, categorical x, all-null trace data: no crash, a figure each."""
+    """Default figure spec, no evidence, categorical x, all-null trace data: no crash, a figure each."""
     results = load_results()
-    base = results["claims"][0]
-    results["claims"] = [
-        {**base, "id": "no-evidence", "evidence": [], "counterexample": None, "figure": None},
-        {**base, "id": "categorical-x", "counterexample": None,
-         "evidence": [{**p, "params": {"problem": name}} for p, name in zip(base["evidence"], "abcabcab")],
-         "figure": {**base["figure"], "x": "problem", "logx": True}},
-        {**results["claims"][3], "id": "empty-traces",
-         "evidence": [{**results["claims"][3]["evidence"][0], "trace": {"x": [0, 1], "measured": ["nan", None], "stated": []}}]},
+    base, traced = results.claims[0], results.claims[3]
+    results.claims = [
+        replace(base, id="no-evidence", evidence=[], counterexample=None, figure=Figure()),
+        replace(base, id="categorical-x", counterexample=None,
+                evidence=[replace(p, params={"problem": name}) for p, name in zip(base.evidence, "abcabcab")],
+                figure=replace(base.figure, x="problem", logx=True)),
+        replace(traced, id="empty-traces",
+                evidence=[replace(traced.evidence[0], trace={"x": [0, 1], "measured": ["nan", None], "stated": []})]),
     ]
     written = write_report(results, tmp_path)
     assert len(written) == 2 + 3
@@ -254,17 +256,17 @@ def test_unusual_claims_still_render(tmp_path):
 # ---- determinism --------------------------------------------------------------------------------
 def test_two_reports_differ_only_in_timings(results, report, tmp_path):
     other = copy.deepcopy(results)
-    other["run"]["seconds"] = 99.99
-    for claim in other["claims"]:
-        claim["seconds"] += 5.0
+    other.run.seconds = 99.99
+    for claim in other.claims:
+        claim.seconds += 5.0
     write_report(other, tmp_path)
     for name in ("report.md", "report.html"):
         first = (report / name).read_text(encoding="utf-8")
         second = (tmp_path / name).read_text(encoding="utf-8")
         assert first != second  # the timings did change ...
         assert mask_timings(first) == mask_timings(second)  # ... and nothing else did
-    for claim in results["claims"]:
-        figure = Path("figures") / f"{claim['id']}.png"
+    for claim in results.claims:
+        figure = Path("figures") / f"{claim.id}.png"
         assert (report / figure).read_bytes() == (tmp_path / figure).read_bytes()
 
 
@@ -292,14 +294,13 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
 
 # ---- index and latest ---------------------------------------------------------------------------
 def fake_run(root: Path, name: str, started: str, verdicts: list[str]) -> Path:
+    """A run folder whose results are the fixture's first claim once per verdict."""
     run_dir = root / name
     run_dir.mkdir()
-    results = {
-        "schema_version": 1,
-        "run": {"seed": 0, "profile": "smoke", "device": "cpu", "started": started},
-        "claims": [{"id": f"claim-{i}", "verdict": v} for i, v in enumerate(verdicts)],
-    }
-    (run_dir / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    base = load_results()
+    results = Results(run=replace(base.run, seed=0, profile="smoke", device="cpu", started=started), rows=[],
+                      claims=[replace(base.claims[0], id=f"claim-{i}", verdict=v) for i, v in enumerate(verdicts)])
+    results.dump(run_dir / "results.json")
     (run_dir / "report.md").write_text("# report\n", encoding="utf-8")
     return run_dir
 
@@ -349,12 +350,60 @@ def test_index_rejects_a_run_outside_the_reports_folder(tmp_path):
         update_index(tmp_path / "elsewhere", run_dir)
 
 
-def test_most_telling_point_is_the_one_closest_to_failing():
-    from theorems.report.values import telling_point
+def test_index_skips_runs_it_cannot_read(tmp_path):
+    """Another schema version, a half-written results.json: left out of the index, not an error."""
+    run_dir = fake_run(tmp_path, "2026-03-01-new", "2026-03-01T10:00:00+00:00", ["confirmed"])
+    old = tmp_path / "2026-04-01-old-schema"
+    old.mkdir()
+    (old / "results.json").write_text(FIXTURE.read_text(encoding="utf-8").replace('"schema_version": 2',
+                                                                                  '"schema_version": 1'))
+    broken = tmp_path / "2026-05-01-broken"
+    broken.mkdir()
+    (broken / "results.json").write_text('{"schema_version": 2, "run": {', encoding="utf-8")
 
-    far_below_bound = {"estimate": 1e-8, "stated": 700.0, "margin": 1.0}
-    near_bound = {"estimate": 9.6, "stated": 10.1, "margin": 0.05}
-    no_margin = {"estimate": "diverges", "stated": "converges", "margin": None}
-    claim = {"counterexample": None, "evidence": [far_below_bound, near_bound, no_margin]}
+    text = update_index(tmp_path, run_dir).read_text(encoding="utf-8")
+    assert "[2026-03-01-new](2026-03-01-new/report.md)" in text
+    assert "old-schema" not in text and "broken" not in text
+    assert latest_name(tmp_path) == run_dir.name
+    with pytest.raises(ResultsError, match="schema_version 1"):
+        update_index(tmp_path, old)  # the run just written must be readable
+
+
+def test_rows_coverage_and_run_settings_are_reported(tmp_path):
+    results = only_claims(2)
+    claim = results.claims[0]
+    claim.coverage = Coverage(points=57, design=8, explore=40, targeted=0, shrink=9,
+                              parameters={"depth": {"min": 1, "max": 50, "domain": [1, 50]}})
+    claim.atol = 0.001
+    results.run = replace(results.run, git_revision=None, claims_file="my_claims.py")
+    results.rows = [
+        RowResult(id="002-07", document="002_relu.txt", section="4.1", verdict="refuted", claims=[claim.id],
+                  decided_by=DecidedBy(claim.id), evidence="counterexample width=64, depth=1"),
+        RowResult(id="002-08", document="002_relu.txt", section="", verdict="confirmed", claims=[claim.id, "other"],
+                  decided_by=DecidedBy(claim.id), evidence=""),
+    ]
+    write_report(results, tmp_path)
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    rows = markdown_section(markdown, "Rows")
+    assert "(2), by document" in rows and "1 confirmed, 1 refuted." in rows
+    assert "| 002-07 | 4.1 | **REFUTED** |" in rows and "counterexample width=64, depth=1 |" in rows
+    assert "| 002-08 | — | confirmed |" in rows and "](#other) | — |" in rows
+    assert "57 points (8 design, 40 space-filling, 9 shrinking)" in markdown
+    assert "| ±5% + 0.001 |" in markdown_section(markdown, "Summary")
+    assert "**Git revision:** — (not a git checkout)" in markdown
+    assert "**Claims file:** `my_claims.py`" in markdown
+
+
+def make_point(estimate, stated, margin) -> Point:
+    return Point(reading="only", params={}, estimate=estimate, stated=stated, ci_low=estimate, ci_high=estimate,
+                 se=None, detectable=None, margin=margin, samples=1, verdict="confirmed", design=True, origin="design")
+
+
+def test_most_telling_point_is_the_one_closest_to_failing():
+    far_below_bound = make_point(1e-8, 700.0, margin=1.0)
+    near_bound = make_point(9.6, 10.1, margin=0.05)
+    no_margin = make_point("diverges", "converges", margin=None)
+    base = load_results().claims[1]
+    claim = replace(base, counterexample=None, evidence=[far_below_bound, near_bound, no_margin])
     assert telling_point(claim) == (near_bound, False)
-    assert telling_point({"counterexample": None, "evidence": [no_margin]}) == (no_margin, False)
+    assert telling_point(replace(base, counterexample=None, evidence=[no_margin])) == (no_margin, False)

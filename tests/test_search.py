@@ -50,16 +50,16 @@ def mean_variance_claim(region: str) -> Claim:
 def test_a_planted_error_in_one_percent_of_the_domain_is_refuted(region):
     claim = mean_variance_claim(region)
     results = [check_claim(claim, RunConfig(profile=PROFILES["standard"], seed=seed)) for seed in SEEDS]
-    refuted = [r for r in results if r["verdict"] == "refuted"]
-    assert len(refuted) >= 9, [r["verdict"] for r in results]
+    refuted = [r for r in results if r.verdict == "refuted"]
+    assert len(refuted) >= 9, [r.verdict for r in results]
     for result in refuted:  # the counterexample lies in the planted region
-        params = result["counterexample"]["params"]
+        params = result.counterexample.params
         assert REGIONS[region](params["B"], params["sigma"]), params
 
 
 def test_the_true_claim_is_confirmed_on_nine_seeds_of_ten():
     claim = mean_variance_claim("none")
-    verdicts = [check_claim(claim, RunConfig(profile=PROFILES["standard"], seed=seed))["verdict"] for seed in SEEDS]
+    verdicts = [check_claim(claim, RunConfig(profile=PROFILES["standard"], seed=seed)).verdict for seed in SEEDS]
     assert verdicts.count("confirmed") >= 9, verdicts
     assert "refuted" not in verdicts
 
@@ -100,8 +100,8 @@ def test_a_range_may_depend_on_earlier_parameters():
         measure=measure, stated=lambda p: p["eta"] * p["a"], mutants=(Formula("f = η", lambda p: p["eta"]),),
         resolution=0.0, atol=1e-9)
     result = check_claim(claim, RunConfig(profile=PROFILES["standard"], seed=0))
-    assert result["verdict"] == "refuted" and result["error"] is None
-    params = result["counterexample"]["params"]
+    assert result.verdict == "refuted" and result.error is None
+    params = result.counterexample.params
     assert params["eta"] * params["a"] > 2.5 and params["eta"] <= 3 / params["a"]
-    etas = [p["params"]["eta"] * p["params"]["a"] for p in result["evidence"]]
+    etas = [p.params["eta"] * p.params["a"] for p in result.evidence]
     assert min(etas) < 0.1 and max(etas) > 2.9  # the whole range [0, 3] of ηa is covered

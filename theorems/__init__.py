@@ -5,7 +5,7 @@ The public API for declaring claims::
     from theorems import claim, Formula, Reading, Source, Figure, Measurement
 
 The engine's names (``check_claim``, ``RunConfig``, ``Context``) import torch, so they are loaded
-on first use: ``theorycheck --help`` stays fast.
+on first use, like the results contract (``Results``, ``ClaimResult``, :mod:`theorems.results`): ``theorycheck --help`` stays fast.
 """
 
 from theorems.claim import REGISTRY, Claim, ClaimError, Figure, Formula, Measurement, Reading, Registry, Source, claim
@@ -13,18 +13,19 @@ from theorems.profiles import PROFILES, Profile
 
 __version__ = "0.1.0"
 
-_ENGINE = ("Context", "RunConfig", "check_claim")
+_LAZY = {"Context": "theorems.measurement", "RunConfig": "theorems.measurement", "check_claim": "theorems.engine",
+         "Results": "theorems.results", "ClaimResult": "theorems.results"}
 
 
 def __getattr__(name: str):
-    if name in _ENGINE:
-        import theorems.engine
+    if name in _LAZY:
+        import importlib
 
-        return getattr(theorems.engine, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'theorems' has no attribute {name!r}")
 
 
 __all__ = [
-    "REGISTRY", "Claim", "ClaimError", "Context", "Figure", "Formula", "Measurement", "PROFILES", "Profile",
-    "Reading", "Registry", "RunConfig", "Source", "check_claim", "claim", "__version__",
+    "REGISTRY", "Claim", "ClaimError", "ClaimResult", "Context", "Figure", "Formula", "Measurement", "PROFILES", "Profile",
+    "Reading", "Registry", "Results", "RunConfig", "Source", "check_claim", "claim", "__version__",
 ]

@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from theorems.claim import Claim
-from theorems.engine import Context, RunConfig
+from theorems.measurement import Context, RunConfig
 from theorems.kit import minibatch_bytes, minibatch_deviation_sampler
 from theorems.runner import load_catalogue, run_claims, select_claims
 from theorems.stats import MonteCarlo
@@ -136,10 +136,10 @@ def benchmark_catalogue(config: RunConfig, patterns: Sequence[str] | None = None
     ``total`` row with the run's seconds."""
     load_catalogue()
     results = run_claims(select_claims(patterns), config, progress=progress)
-    total = results["run"]["seconds"]
-    rows = [{"claim": claim["id"], "seconds": claim["seconds"], "share": claim["seconds"] / total,
-             "points": len(claim["evidence"]), "samples": claim["samples"], "verdict": claim["verdict"]}
-            for claim in results["claims"]]
+    total = results.run.seconds
+    rows = [{"claim": claim.id, "seconds": claim.seconds, "share": claim.seconds / total,
+             "points": len(claim.evidence), "samples": claim.samples, "verdict": claim.verdict}
+            for claim in results.claims]
     rows.append({"claim": "total", "seconds": total, "share": 1.0, "points": sum(r["points"] for r in rows),
                  "samples": sum(r["samples"] for r in rows), "verdict": ""})
     table = pd.DataFrame(rows)

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from theorems.claim import Claim
-from theorems.engine import RunConfig
-from theorems.rows import row_table
+from theorems.measurement import RunConfig
+from theorems.verdicts import row_table
 from theorems.runner import config_settings, run_claims
 from theorems.stats import CONFIRMED, REFUTED, VERDICTS
 
@@ -37,13 +37,13 @@ def calibrate(claims: Sequence[Claim], config: RunConfig, seeds: Sequence[int],
         for seed in seeds:
             if progress is not None:
                 progress(seed)
-            per_seed.append(run_claims(claims, dataclasses.replace(config, seed=seed), claims_file=claims_file)["rows"])
+            per_seed.append(run_claims(claims, dataclasses.replace(config, seed=seed), claims_file=claims_file).rows)
     tallies: dict[str, dict[str, Any]] = {}
     for rows in per_seed:
         for row in rows:
-            tally = tallies.setdefault(row["id"], {"row": row["id"], "claims": " ".join(row["claims"]),
-                                                   **{verdict: 0 for verdict in VERDICTS}})
-            tally[row["verdict"]] += 1
+            tally = tallies.setdefault(row.id, {"row": row.id, "claims": " ".join(row.claims),
+                                                **{verdict: 0 for verdict in VERDICTS}})
+            tally[row.verdict] += 1
     table = pd.DataFrame(list(tallies.values()), columns=["row", *VERDICTS, "claims"])
     counts = table[list(VERDICTS)]
     table.insert(len(VERDICTS) + 1, "majority", counts.idxmax(axis=1))

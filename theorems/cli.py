@@ -240,18 +240,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.out is None:
         update_index(REPORTS_ROOT, out_dir)
-    width = max(len(c["id"]) for c in results["claims"])
-    for claim in results["claims"]:
-        print(f"{claim['verdict']:<12} {claim['id']:<{width}}  {claim['verdict_reason']}")
-    rows = results["rows"]
-    print(f"\n{len(results['claims'])} claims: {format_counts(verdict_counts(results['claims']))}; "
-          f"{len(rows)} rows: {format_counts(verdict_counts(rows))}; "
-          f"in {results['run']['seconds']:.1f} s on {results['run']['device']}")
+    width = max(len(c.id) for c in results.claims)
+    for claim in results.claims:
+        print(f"{claim.verdict:<12} {claim.id:<{width}}  {claim.verdict_reason}")
+    rows = results.rows
+    print(f"\n{len(results.claims)} claims: {format_counts(verdict_counts(c.verdict for c in results.claims))}; "
+          f"{len(rows)} rows: {format_counts(verdict_counts(r.verdict for r in rows))}; "
+          f"in {results.run.seconds:.1f} s on {results.run.device}")
     report = next((p for p in written if p.name == "report.html"), out_dir)
     print(f"report: {report}")
-    failed = [claim for claim in results["claims"] if claim["error"]]
+    failed = [claim for claim in results.claims if claim.error]
     for claim in failed:
-        print(f"\ntheorycheck: the check of {claim['id']} raised an error:\n{claim['error']}", file=sys.stderr)
+        print(f"\ntheorycheck: the check of {claim.id} raised an error:\n{claim.error}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -263,7 +263,7 @@ def _progress(claims: list[Claim], *, quiet: bool):
     if not sys.stderr.isatty():
         def finished(claim: Claim, result) -> None:
             INTERRUPTS.check()
-            print(f"{result['verdict']:<12} {claim.id}  ({result['seconds']:.1f} s)", file=sys.stderr, flush=True)
+            print(f"{result.verdict:<12} {claim.id}  ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
 
         return nothing, None, finished, nothing
     from tqdm import tqdm

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theorems.claim import Claim
+
+if TYPE_CHECKING:
+    from theorems.results import ClaimResult
 
 _WORKER_FILES: set[str] = set()  # claims files a worker process has loaded
 
@@ -43,7 +46,7 @@ def client(*, workers: int | None = None, scheduler: str | None = None) -> Itera
 
 
 def check_on_worker(claim_id: str, claims_file: str | None, settings: Mapping[str, Any], *,
-                    threads: int | None = None) -> dict[str, Any]:
+                    threads: int | None = None) -> ClaimResult:
     """Check one claim in a worker process: load the claims, build the configuration there."""
     import torch
 
@@ -62,7 +65,7 @@ def check_on_worker(claim_id: str, claims_file: str | None, settings: Mapping[st
 
 def check_claims(dask_client: Any, tasks: Sequence[tuple[Claim, Mapping[str, Any]]], *, claims_file: str | None,
                  threads: int | None = None,
-                 finished: Callable[[int, dict[str, Any]], Any] | None = None) -> list[dict[str, Any]]:
+                 finished: Callable[[int, ClaimResult], Any] | None = None) -> list[ClaimResult]:
     """Check (claim, settings) pairs on the cluster; results in the order of ``tasks``."""
     from distributed import as_completed
 
@@ -70,7 +73,7 @@ def check_claims(dask_client: Any, tasks: Sequence[tuple[Claim, Mapping[str, Any
                                   pure=False, key=f"check-{claim.id}-seed{settings['seed']}-{index}")
                for index, (claim, settings) in enumerate(tasks)]
     index_of = {future.key: index for index, future in enumerate(futures)}
-    results: list[dict[str, Any] | None] = [None] * len(futures)
+    results: list[ClaimResult | None] = [None] * len(futures)
     for future in as_completed(futures):
         index = index_of[future.key]
         results[index] = future.result()

@@ -12,26 +12,21 @@ For every reading of a claim:
    counterexample (:func:`theorems.domain.shrink`).
 
 Every formula (the stated one, each mutant, each alternative) is judged on the very same
-measurements. Measurements are cached per (measurement function, point) for the whole run, so
-claims that register the same function share them; each point's random numbers come from a
-generator seeded by (run seed, measurement function, point), so a claim's result does not depend
-on which other claims ran or in what order.
+measurements (:mod:`theorems.measurement`: seeded per point, shared by claims registering the same
+measurement function).
 
 α is per claim (the run's ``alpha``, not divided by the number of claims selected), split by
 Bonferroni over the claim's readings and planned points; the run reports the family-wise bound
 (α times the number of claims). Shrinking evaluates more points, but only after the claim is
 refuted: it chooses which counterexample to report, not whether there is one.
 
-A reading's verdict: refuted if a point refutes, confirmed if every point confirms, inconclusive
-otherwise. Over readings (:func:`combine`): refuted only when every reading is refuted,
-conditional when one is confirmed and another refuted, confirmed when all are, inconclusive
-otherwise. Partial evidence never refutes.
+Points are judged by :mod:`theorems.stats`; readings and claims by :mod:`theorems.verdicts`. The
+result is a :class:`theorems.results.ClaimResult`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import random
@@ -49,10 +44,11 @@ import torch
 
 from theorems.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
 from theorems.domain import Dimension, dimensions, shrink, space_filling, strategy_of
-from theorems.profiles import Profile
+from theorems.measurement import Context, MeasurementCache, RunConfig, measure_key, point_seed, validate
+from theorems.results import (
+    Alternative, ClaimResult, Counterexample, Coverage, Mutant, Point, ReadingVerdict, canonical, plain,
+)
 from theorems.stats import (
-    CONDITIONAL,
-    CONFIRMED,
     INCONCLUSIVE,
     REFUTED,
     MonteCarlo,
@@ -62,111 +58,7 @@ from theorems.stats import (
     judge_stochastic,
     planned_samples,
 )
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything a run's numbers depend on."""
-
-    profile: Profile
-    seed: int = 0
-    device: torch.device = torch.device("cpu")
-    dtype: torch.dtype = torch.float32  # sampling dtype; moments accumulate in float64
-    alpha: float = 0.01  # false-alarm budget of each claim
-    max_bytes: int = 256 * 2**20  # memory cap of one Monte Carlo chunk
-    requested_device: str | None = None  # as the user asked ("auto"): what distributed workers resolve
-
-    def __post_init__(self) -> None:
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
-        if self.max_bytes < 1:
-            raise ValueError(f"max_bytes must be >= 1, got {self.max_bytes}")
-
-
-@dataclass
-class Context:
-    """What a claim's measurement gets: where to compute, with which randomness, how much."""
-
-    device: torch.device
-    dtype: torch.dtype
-    generator: torch.Generator
-    monte_carlo: MonteCarlo
-    plan: Callable[[Mapping[str, Any], Any], int] | None = None  # (quantities, pilot) -> replicates needed
-
-    @property
-    def samples(self) -> int:
-        """The most replicates a point may draw."""
-        return self.monte_carlo.cap
-
-    def mean(self, draw: Callable[[int], torch.Tensor], *, bytes_per_replicate: int,
-             quantities: Mapping[str, Any] | None = None) -> Measurement:
-        """Monte Carlo mean of ``draw``'s replicate statistics, as a Measurement: a pilot, then as
-        many replicates as the point needs to resolve the stated formula (within the cap)."""
-        quantities = dict(quantities or {})
-        plan = (lambda pilot: self.plan(quantities, pilot)) if self.plan is not None else None
-        estimate = self.monte_carlo.mean(draw, bytes_per_replicate=bytes_per_replicate, plan=plan)
-        return Measurement(estimate.mean, se=estimate.se, samples=estimate.samples, quantities=quantities)
-
-
-def point_seed(run_seed: int, key: str, reading: str, params: Params) -> int:
-    """A 63-bit seed from (run seed, a key, a reading name, a point), independent of everything else."""
-    text = json.dumps([run_seed, key, reading, canonical(params)], sort_keys=True)
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
-
-
-def canonical(params: Params) -> dict[str, Any]:
-    """Parameters as plain JSON values, sorted by name."""
-    return {key: plain(params[key]) for key in sorted(params)}
-
-
-def plain(value: Any) -> Any:
-    """A value as plain JSON: non-finite floats as the strings "inf", "-inf", "nan"."""
-    if isinstance(value, (bool, str)) or value is None:
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, torch.Tensor):
-        return plain(value.detach().cpu().tolist())
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return repr(value)
-
-
-def measure_key(claim: Claim) -> str:
-    """Names a claim's measurement function: claims registering the same function share it."""
-    return f"{claim.measure.__module__}.{claim.measure.__qualname__}"
-
-
-class MeasurementCache:
-    """Measurements of one run, per (measurement function, point), shared by the claims using them.
-
-    A deterministic measurement is the same whichever claim asks. A Monte Carlo one is not: its
-    sample size is planned for the claim that drew it (its formula, band and α), so another claim
-    measures the point again under its own plan. Either way a claim's result does not depend on
-    which claims ran before it."""
-
-    def __init__(self) -> None:
-        self._store: dict[str, tuple[str, Measurement]] = {}
-
-    @staticmethod
-    def key(claim: Claim, point: Params) -> str:
-        return json.dumps([measure_key(claim), canonical(point)], sort_keys=True)
-
-    def get(self, key: str, claim: Claim) -> Measurement | None:
-        owner, measurement = self._store.get(key, (None, None))
-        if measurement is None or (measurement.se is not None and owner != claim.id):
-            return None
-        return measurement
-
-    def put(self, key: str, claim: Claim, measurement: Measurement) -> None:
-        self._store[key] = (claim.id, measurement)
+from theorems.verdicts import combine, reading_verdict
 
 
 @dataclass
@@ -194,38 +86,9 @@ class FormulaOutcome:
     counterexample: Judged | None = None  # the shrunk refuting point (the first one, for mutants)
 
     def settle(self) -> None:
-        verdicts = {judged.verdict.verdict for judged in self.points}
-        if REFUTED in verdicts:
-            self.verdict = REFUTED
-            if self.counterexample is None:
-                self.counterexample = next(j for j in self.points if j.verdict.verdict == REFUTED)
-        elif verdicts == {CONFIRMED}:
-            self.verdict = CONFIRMED
-        else:
-            self.verdict = INCONCLUSIVE
-
-
-def validate(claim: Claim, measurement: Any) -> Measurement:
-    """A measurement as a Measurement, or a ClaimError saying what is wrong with it."""
-    if measurement is None:
-        raise ClaimError("the measurement returned None; return a Measurement, a number, an array or a label")
-    if not isinstance(measurement, Measurement):
-        measurement = Measurement(measurement)
-    value = measurement.value
-    if value is None:
-        raise ClaimError("the measurement's value is None")
-    if isinstance(value, str):
-        return measurement
-    try:
-        array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ClaimError(f"the measurement's value is a {type(value).__name__}, not a number, an array or a "
-                         "label") from None
-    finite = bool(np.all(np.isfinite(array))) and (measurement.se is None or math.isfinite(measurement.se))
-    if not finite and not claim.may_diverge:
-        raise ClaimError(f"the measurement is not finite ({plain(value) if array.size < 8 else 'an array with inf/nan'}"
-                         f", se {measurement.se}); declare may_diverge=True if divergence is a possible outcome")
-    return measurement
+        self.verdict = reading_verdict(judged.verdict.verdict for judged in self.points)
+        if self.verdict == REFUTED and self.counterexample is None:
+            self.counterexample = next(j for j in self.points if j.verdict.verdict == REFUTED)
 
 
 class ClaimChecker:
@@ -399,121 +262,68 @@ def _independent_of_loaded_modules() -> Iterator[None]:
         yield
 
 
-def combine(outcomes: Mapping[str, FormulaOutcome]) -> tuple[str, str]:
-    """A formula's verdict over readings, and the reason in words."""
-    verdicts = {name: outcome.verdict for name, outcome in outcomes.items()}
-    held = [name for name, v in verdicts.items() if v == CONFIRMED]
-    failed = [name for name, v in verdicts.items() if v == REFUTED]
-    open_ = [name for name, v in verdicts.items() if v == INCONCLUSIVE]
-    single = len(verdicts) == 1
-    if failed and not held and not open_:
-        return REFUTED, "refuted" if single else f"refuted under every reading ({_names(failed)})"
-    if held and failed:
-        reason = f"holds under {_names(held)}; refuted under {_names(failed)}"
-        return CONDITIONAL, reason + (f"; unresolved under {_names(open_)}" if open_ else "")
-    if held and not open_:
-        return CONFIRMED, "every evaluated point agrees within the resolution"
-    parts = [f"refuted under {_names(failed)}"] if failed else []
-    parts += [f"holds under {_names(held)}"] if held else []
-    parts.append("some points' intervals straddle the resolution band" + ("" if single else f" under {_names(open_)}")
-                 + ": more samples (a larger profile) are needed")
-    return INCONCLUSIVE, "; ".join(parts)
 
-
-def _names(names: list[str]) -> str:
-    return ", ".join(f"“{name}”" for name in names)
-
-
+# ---- the claim's result -------------------------------------------------------------------------
 def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | None = None,
-                on_point: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Check one claim; returns its entry of results.json (see docs/results-schema.md).
+                on_point: Callable[[], None] | None = None) -> ClaimResult:
+    """Check one claim.
 
     A check that raises (a bug in a claim, not a finding) gives verdict inconclusive with the
     error in ``error``, so one broken claim does not sink a whole run.
     """
     start = time.perf_counter()
     checker = ClaimChecker(claim, config, cache=cache, on_point=on_point)
-    result = {
-        "id": claim.id,
-        "title": claim.title,
-        "inventory_ids": list(claim.inventory_ids),
-        "source": {"document": claim.source.document, "section": claim.source.section},
-        "statement": claim.statement,
-        "assumptions": list(claim.assumptions),
-        "kind": claim.kind,
-        "relation": claim.relation,
-        "verdict": INCONCLUSIVE,
-        "verdict_reason": "",
-        "alpha": checker.claim_alpha,
-        "point_alpha": checker.point_alpha,
-        "resolution": claim.resolution,
-        "atol": claim.atol,
-        "readings": [{"name": r.name, "description": r.description, "verdict": INCONCLUSIVE}
-                     for r in claim.readings],
-        "evidence": [],
-        "coverage": None,
-        "counterexample": None,
-        "alternatives": [],
-        "mutants": [{"statement": m.statement, "verdict": INCONCLUSIVE, "counterexample": None}
-                    for m in claim.mutants],
-        "figure": {"kind": claim.figure.kind, "x": claim.figure.x, "xlabel": claim.figure.xlabel,
-                   "ylabel": claim.figure.ylabel, "logx": claim.figure.logx,
-                   "logy": claim.figure.logy, "series": claim.figure.series},
-        "device": str(config.device),
-        "error": None,
-    }
+    result = ClaimResult(
+        id=claim.id, title=claim.title, inventory_ids=list(claim.inventory_ids), source=claim.source,
+        statement=claim.statement, assumptions=list(claim.assumptions), kind=claim.kind, relation=claim.relation,
+        verdict=INCONCLUSIVE, verdict_reason="", alpha=checker.claim_alpha, point_alpha=checker.point_alpha,
+        resolution=claim.resolution, atol=claim.atol,
+        readings=[ReadingVerdict(r.name, r.description, INCONCLUSIVE) for r in claim.readings],
+        mutants=[Mutant(m.statement, INCONCLUSIVE) for m in claim.mutants],
+        figure=claim.figure, device=str(config.device))
     try:
-        result.update(_judge_claim(claim, checker))
+        _judge_claim(claim, checker, result)
     except Exception as error:  # noqa: BLE001 - reported in the result, with its traceback
-        result["verdict_reason"] = f"the check failed: {type(error).__name__}: {error}"
-        result["error"] = traceback.format_exc()
-    result["samples"] = checker.samples
-    result["seconds"] = round(time.perf_counter() - start, 3)
+        result.verdict_reason = f"the check failed: {type(error).__name__}: {error}"
+        result.error = traceback.format_exc()
+    result.samples = checker.samples
+    result.seconds = round(time.perf_counter() - start, 3)
     return result
 
 
-def _judge_claim(claim: Claim, checker: ClaimChecker) -> dict[str, Any]:
+def _judge_claim(claim: Claim, checker: ClaimChecker, result: ClaimResult) -> None:
     """The verdicts of the stated formula, the mutants and the alternatives, reading by reading."""
     formulas: list[Formula] = [Formula(claim.statement, claim.stated), *claim.mutants, *claim.alternatives]
-    by_reading: dict[str, list[FormulaOutcome]] = {}
+    by_reading: dict[str, list[FormulaOutcome | None]] = {}
     for reading in claim.readings:
         applies = [i for i, f in enumerate(formulas) if i <= len(claim.mutants) or f.reading in (None, reading.name)]
         outcomes = checker.check_reading(reading, [formulas[i].value for i in applies])
-        by_reading[reading.name] = [None] * len(formulas)  # type: ignore[list-item]
+        by_reading[reading.name] = [None] * len(formulas)
         for i, outcome in zip(applies, outcomes):
             by_reading[reading.name][i] = outcome
 
     def outcomes_of(index: int) -> dict[str, FormulaOutcome]:
         return {name: outcomes[index] for name, outcomes in by_reading.items() if outcomes[index] is not None}
 
+    def verdict_of(index: int) -> str:
+        return combine({name: outcome.verdict for name, outcome in outcomes_of(index).items()})[0]
+
     stated = outcomes_of(0)
-    verdict, reason = combine(stated)
-    mutants = [{"statement": m.statement, "verdict": combine(outcomes_of(i))[0],
-                "counterexample": _first_counterexample(outcomes_of(i))}
-               for i, m in enumerate(claim.mutants, start=1)]
-    alternatives = [{"statement": a.statement, "reading": a.reading, "verdict": combine(outcomes_of(i))[0]}
-                    for i, a in enumerate(claim.alternatives, start=len(claim.mutants) + 1)]
+    result.verdict, result.verdict_reason = combine({name: outcome.verdict for name, outcome in stated.items()})
+    result.readings = [ReadingVerdict(r.name, r.description, stated[r.name].verdict) for r in claim.readings]
     points = [j for outcome in stated.values() for j in outcome.points]
-    evidence = [_evidence(j) for j in points]
-    if any(j.design for j in points):  # trajectories are drawn for the design points: keep only theirs
-        for j, e in zip(points, evidence):
-            e["trace"] = e["trace"] if j.design else None
-    return {
-        "verdict": verdict,
-        "verdict_reason": reason,
-        "readings": [{"name": r.name, "description": r.description, "verdict": stated[r.name].verdict}
-                     for r in claim.readings],
-        "evidence": evidence,
-        "coverage": _coverage(checker.dims, points),
-        "counterexample": _first_counterexample(stated),
-        "alternatives": alternatives,
-        "mutants": mutants,
-    }
+    keep_traces = not any(j.design for j in points)  # trajectories are drawn for the design points: keep only theirs
+    result.evidence = [_point(j, trace=keep_traces or j.design) for j in points]
+    result.coverage = _coverage(checker.dims, points)
+    result.counterexample = _first_counterexample(stated)
+    result.mutants = [Mutant(m.statement, verdict_of(i), _first_counterexample(outcomes_of(i)))
+                      for i, m in enumerate(claim.mutants, start=1)]
+    result.alternatives = [Alternative(a.statement, verdict_of(i), a.reading)
+                           for i, a in enumerate(claim.alternatives, start=len(claim.mutants) + 1)]
 
 
-def _coverage(dims: list[Dimension], points: list[Judged]) -> dict[str, Any]:
+def _coverage(dims: list[Dimension], points: list[Judged]) -> Coverage:
     """How many points were evaluated, by origin, and the range each parameter took."""
-    origins = ("design", "explore", "targeted", "shrink")
     parameters: dict[str, Any] = {}
     for d in dims:
         values = [j.params[d.name] for j in points if d.name in j.params]
@@ -522,42 +332,33 @@ def _coverage(dims: list[Dimension], points: list[Judged]) -> dict[str, Any]:
                                   "domain": [plain(d.low), plain(d.high)]}
         elif d.kind == "choice":
             parameters[d.name] = {"values": len({json.dumps(plain(v)) for v in values}), "of": len(d.choices)}
-    return {"points": len(points), **{origin: sum(j.origin == origin for j in points) for origin in origins},
-            "parameters": parameters}
+    by_origin = {origin: sum(j.origin == origin for j in points) for origin in ("design", "explore", "targeted", "shrink")}
+    return Coverage(points=len(points), **by_origin, parameters=parameters)
 
 
-def _first_counterexample(outcomes: Mapping[str, FormulaOutcome]) -> dict[str, Any] | None:
+def _first_counterexample(outcomes: Mapping[str, FormulaOutcome]) -> Counterexample | None:
     for outcome in outcomes.values():
         if outcome.counterexample is not None:
-            e = _evidence(outcome.counterexample)
-            return {key: e[key] for key in ("reading", "params", "estimate", "stated", "ci_low", "ci_high")}
+            return Counterexample.of(_point(outcome.counterexample, trace=False))
     return None
 
 
-def _evidence(judged: Judged) -> dict[str, Any]:
+def _point(judged: Judged, *, trace: bool) -> Point:
     v, m = judged.verdict, judged.measurement
-    trace = None
-    if m.trace is not None:
-        # a trace may keep some elements of an array measurement ("index"); the formula's values
-        # at the same elements are drawn beside them
-        trace = {key: plain(val) for key, val in m.trace.items() if key != "index"}
-        stated = np.asarray(plain(judged.formula_value), dtype=object)
-        if "stated" not in trace and stated.ndim == 1:
-            index = m.trace.get("index")
-            trace["stated"] = plain(stated[np.asarray(index)] if index is not None else stated)
-    return {
-        "reading": judged.reading,
-        "params": canonical(judged.params),
-        "estimate": plain(v.estimate),
-        "stated": plain(v.stated),
-        "ci_low": plain(v.ci_low),
-        "ci_high": plain(v.ci_high),
-        "se": plain(m.se),
-        "detectable": plain(v.detectable),
-        "margin": plain(v.margin),
-        "samples": m.samples,
-        "verdict": v.verdict,
-        "design": judged.design,
-        "origin": judged.origin,
-        "trace": trace,
-    }
+    return Point(reading=judged.reading, params=canonical(judged.params), estimate=plain(v.estimate),
+                 stated=plain(v.stated), ci_low=plain(v.ci_low), ci_high=plain(v.ci_high), se=plain(m.se),
+                 detectable=plain(v.detectable), margin=plain(v.margin), samples=m.samples, verdict=v.verdict,
+                 design=judged.design, origin=judged.origin,
+                 trace=_trace(judged) if trace and m.trace is not None else None)
+
+
+def _trace(judged: Judged) -> dict[str, Any]:
+    """A measurement's trace for trajectory figures. A trace may keep some elements of an array
+    measurement ("index"); the formula's values at the same elements are drawn beside them."""
+    m = judged.measurement
+    trace = {key: plain(val) for key, val in m.trace.items() if key != "index"}
+    stated = np.asarray(plain(judged.formula_value), dtype=object)
+    if "stated" not in trace and stated.ndim == 1:
+        index = m.trace.get("index")
+        trace["stated"] = plain(stated[np.asarray(index)] if index is not None else stated)
+    return trace

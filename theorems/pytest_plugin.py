@@ -49,7 +49,6 @@ import inspect
 import json
 import time
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,9 +57,10 @@ import pytest
 
 from theorems.claim import REGISTRY, Claim
 from theorems.profiles import PROFILES
+from theorems.results import ClaimResult, decode, encode
 
 if TYPE_CHECKING:
-    from theorems.engine import RunConfig
+    from theorems.measurement import RunConfig
 
 # The engine, the runner and the report import torch, pandas and matplotlib: they are imported
 # only once a session asks for claims, so that the plugin costs a plain pytest run nothing.
@@ -86,7 +86,7 @@ class SessionState:
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     start: float = field(default_factory=time.perf_counter)  # for the session's wall time
     registered: list[str] = field(default_factory=list)  # ids this session's claims files registered
-    results: list[tuple[int, str | None, dict[str, Any]]] = field(default_factory=list)
+    results: list[tuple[int, str | None, ClaimResult]] = field(default_factory=list)
     # (position in the collection, claims file or None for the catalogue, the claim's results.json entry)
     written: Path | None = None  # the report written at the end of the session
 
@@ -241,7 +241,7 @@ class ClaimItem(pytest.Item):
         super().__init__(**kwargs)
         self.claim = claim
         self.position = 0
-        self.result: dict[str, Any] | None = None  # the claim's entry of results.json, once checked
+        self.result: ClaimResult | None = None  # once checked
         self.add_marker(MARKER)
 
     def runtest(self) -> None:
@@ -273,42 +273,42 @@ class ClaimItem(pytest.Item):
         return path, line, f"claim {self.claim.id} [{', '.join(self.claim.inventory_ids)}]"
 
 
-def judge_outcome(result: Mapping[str, Any], *, strict: bool, profile: str) -> tuple[str, str]:
+def judge_outcome(result: ClaimResult, *, strict: bool, profile: str) -> tuple[str, str]:
     """The item's outcome for a claim's result: ("passed" | "warned" | "skipped" | "failed", message)."""
-    head = f"{result['id']} [{', '.join(result['inventory_ids'])}]"
-    if result["error"]:
+    head = f"{result.id} [{', '.join(result.inventory_ids)}]"
+    if result.error:
         return "failed", (f"{head}: the check raised an error (a broken check, not a finding)\n\n"
-                          f"{result['error'].rstrip()}")
-    verdict = result["verdict"]
-    survivors = [m for m in result["mutants"] if m["verdict"] != "refuted"]
+                          f"{result.error.rstrip()}")
+    verdict = result.verdict
+    survivors = [m for m in result.mutants if m.verdict != "refuted"]
     problems = []
     if verdict == "refuted" or (strict and verdict in ("conditional", "inconclusive")):
         problems.append(describe(result))
     if survivors:
         problems.append(f"{head}: a check that cannot fail: {len(survivors)} mutant(s) not refuted at profile "
-                        f"{profile!r}\n" + "\n".join(f"  {m['statement']}  ({m['verdict']})" for m in survivors))
+                        f"{profile!r}\n" + "\n".join(f"  {m.statement}  ({m.verdict})" for m in survivors))
     if problems:
         return "failed", "\n\n".join(problems)
     if verdict == "conditional":
         return "warned", describe(result)
     if verdict == "inconclusive":
-        return "skipped", f"{head} inconclusive: {result['verdict_reason']}"
+        return "skipped", f"{head} inconclusive: {result.verdict_reason}"
     return "passed", ""
 
 
-def describe(result: Mapping[str, Any]) -> str:
+def describe(result: ClaimResult) -> str:
     """A claim's verdict in a few lines: source, statement, reason and counterexample."""
     from theorems.report.values import format_comparison, format_measured, format_params, format_value
 
-    reason = "" if result["verdict_reason"] == result["verdict"] else f": {result['verdict_reason']}"
-    lines = [f"{result['id']} [{', '.join(result['inventory_ids'])}] is {result['verdict']}{reason}",
-             f"  source:    {result['source']['document']}, {result['source']['section']}",
-             f"  statement: {result['statement']}"]
-    point = result["counterexample"]
+    reason = "" if result.verdict_reason == result.verdict else f": {result.verdict_reason}"
+    lines = [f"{result.id} [{', '.join(result.inventory_ids)}] is {result.verdict}{reason}",
+             f"  source:    {result.source.document}, {result.source.section}",
+             f"  statement: {result.statement}"]
+    point = result.counterexample
     if point is not None:
-        comparison = format_comparison(point["estimate"], point["stated"], result["relation"])
-        lines += [f"  counterexample (reading “{point['reading']}”): {format_params(point['params'])}",
-                  f"    measured {_short(format_measured(point))}, stated {_short(format_value(point['stated']))}"
+        comparison = format_comparison(point.estimate, point.stated, result.relation)
+        lines += [f"  counterexample (reading “{point.reading}”): {format_params(point.params)}",
+                  f"    measured {_short(format_measured(point))}, stated {_short(format_value(point.stated))}"
                   + (f" ({comparison})" if comparison else "")]
     return "\n".join(lines)
 
@@ -326,7 +326,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     report = outcome.get_result()
     if item.result is not None:
-        report.theorycheck_result = json.dumps(item.result, allow_nan=False)
+        report.theorycheck_result = json.dumps(encode(item.result), allow_nan=False)  # xdist sends plain data
         report.theorycheck_position = item.position
         report.theorycheck_file = item.parent.nodeid if isinstance(item.parent, ClaimsFile) else None
     if report.skipped and isinstance(report.longrepr, tuple):
@@ -346,7 +346,8 @@ class Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "theorycheck_result", None)
         if result is not None and report.when == "call":
-            self.state.results.append((report.theorycheck_position, report.theorycheck_file, json.loads(result)))
+            self.state.results.append((report.theorycheck_position, report.theorycheck_file,
+                                       decode(ClaimResult, json.loads(result))))
 
     def pytest_sessionfinish(self) -> None:
         state = self.state
@@ -366,7 +367,7 @@ class Recorder:
             return
         from theorems.report.values import format_counts, verdict_counts
 
-        counts = format_counts(verdict_counts([result for _, _, result in self.state.results]))
+        counts = format_counts(verdict_counts(result.verdict for _, _, result in self.state.results))
         terminalreporter.write_sep("-", "theorycheck")
         terminalreporter.write_line(f"{len(self.state.results)} claim(s): {counts}")
         if self.state.written is not None:

@@ -35,9 +35,8 @@ if TYPE_CHECKING:  # torch, numpy and pandas load on first use: `theorycheck --h
     import pandas as pd
     import torch
 
-    from theorems.engine import RunConfig
-
-SCHEMA_VERSION = 2
+    from theorems.measurement import RunConfig
+    from theorems.results import ClaimResult, Results
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -143,7 +142,7 @@ def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32",
     """Validate the run's parameters and build its configuration."""
     import torch
 
-    from theorems.engine import RunConfig
+    from theorems.measurement import RunConfig
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
@@ -179,11 +178,12 @@ def git_revision() -> str | None:
 def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str | None = None,
                progress: Callable[[Claim], Any] | None = None,
                on_point: Callable[[], None] | None = None,
-               finished: Callable[[Claim, dict[str, Any]], Any] | None = None,
-               dask_client: Any = None, threads: int | None = None) -> dict[str, Any]:
-    """Check the claims and return the results dict (docs/results-schema.md): in this process, or
+               finished: Callable[[Claim, ClaimResult], Any] | None = None,
+               dask_client: Any = None, threads: int | None = None) -> Results:
+    """Check the claims and return the run's results: in this process, or
     on a Dask cluster (``dask_client``, see :mod:`theorems.distributed`) with the same results."""
-    from theorems.engine import MeasurementCache, check_claim
+    from theorems.engine import check_claim
+    from theorems.measurement import MeasurementCache
 
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = time.perf_counter()
@@ -206,42 +206,28 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
                             claims_file=claims_file)
 
 
-def assemble_results(claims: list[dict[str, Any]], config: RunConfig, *, started: dt.datetime, seconds: float,
-                     claims_file: str | None) -> dict[str, Any]:
-    """The results of a run (docs/results-schema.md) from its checked claims: the run's settings
-    and versions, the row table, the claims. Used by :func:`run_claims` and the pytest plugin."""
+def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: dt.datetime, seconds: float,
+                     claims_file: str | None) -> Results:
+    """The results of a run from its checked claims: the run's settings and versions, the row
+    table, the claims. Used by :func:`run_claims` and the pytest plugin."""
     import numpy as np
     import torch
 
-    from theorems.rows import row_table
+    from theorems.results import Results, RunInfo
+    from theorems.verdicts import row_table
 
-    family_wise = min(1.0, config.alpha * len(claims))
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "run": {
-            "seed": config.seed,
-            "profile": config.profile.name,
-            "device": str(config.device),
-            "device_name": device_name(config.device),
-            "dtype": str(config.dtype).removeprefix("torch."),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "theorycheck": theorems.__version__,
-            "git_revision": git_revision(),
-            "started": started.isoformat(),
-            "seconds": round(seconds, 3),
-            "max_memory_mib": config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
-            "alpha": config.alpha,
-            "family_wise_alpha": family_wise,
-            "alpha_split": (f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned "
-                            f"points (point_alpha); over the {len(claims)} claim(s) of this run, the expected number "
-                            f"of false alarms is at most {config.alpha * len(claims):.3g}"),
-            "claims_file": claims_file,
-        },
-        "rows": row_table(claims),
-        "claims": claims,
-    }
+    run = RunInfo(
+        seed=config.seed, profile=config.profile.name, device=str(config.device), device_name=device_name(config.device),
+        dtype=str(config.dtype).removeprefix("torch."), python=platform.python_version(), torch=torch.__version__,
+        numpy=np.__version__, theorycheck=theorems.__version__, git_revision=git_revision(),
+        started=started.isoformat(), seconds=round(seconds, 3),
+        max_memory_mib=config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
+        alpha=config.alpha, family_wise_alpha=min(1.0, config.alpha * len(claims)),
+        alpha_split=(f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned points "
+                     f"(point_alpha); over the {len(claims)} claim(s) of this run, the expected number of false "
+                     f"alarms is at most {config.alpha * len(claims):.3g}"),
+        claims_file=claims_file)
+    return Results(run=run, rows=row_table(claims), claims=claims)
 
 
 def catalogue_claims() -> list[Claim]:
@@ -250,23 +236,16 @@ def catalogue_claims() -> list[Claim]:
     return [claim for claim in REGISTRY if claim.measure.__module__.startswith("theorems.claims.")]
 
 
-def results_table(results: dict[str, Any]) -> pd.DataFrame:
+def results_table(results: Results) -> pd.DataFrame:
     """One row per evidence point, for results.csv."""
     import pandas as pd
 
-    rows = []
-    for claim in results["claims"]:
-        for point in claim["evidence"]:
-            rows.append({
-                "claim": claim["id"], "claim_verdict": claim["verdict"],
-                "inventory_ids": " ".join(claim["inventory_ids"]), "reading": point["reading"],
-                "params": json.dumps(point["params"], sort_keys=True, ensure_ascii=False),
-                **{key: point[key] for key in ("estimate", "stated", "ci_low", "ci_high", "se",
-                                                "detectable", "samples", "verdict")},
-            })
-    columns = ["claim", "claim_verdict", "inventory_ids", "reading", "params", "estimate", "stated",
-               "ci_low", "ci_high", "se", "detectable", "samples", "verdict"]
-    return pd.DataFrame(rows, columns=columns)
+    measured = ["estimate", "stated", "ci_low", "ci_high", "se", "detectable", "samples", "verdict"]
+    rows = [{"claim": claim.id, "claim_verdict": claim.verdict, "inventory_ids": " ".join(claim.inventory_ids),
+             "reading": point.reading, "params": json.dumps(point.params, sort_keys=True, ensure_ascii=False),
+             **{key: getattr(point, key) for key in measured}}
+            for claim in results.claims for point in claim.evidence]
+    return pd.DataFrame(rows, columns=["claim", "claim_verdict", "inventory_ids", "reading", "params", *measured])
 
 
 def check_writable(out_dir: Path, option: str = "--out") -> None:
@@ -286,7 +265,7 @@ def check_writable(out_dir: Path, option: str = "--out") -> None:
         raise UsageError(f"cannot write under {ancestor} ({error.strerror or error}); choose another {option}") from None
 
 
-def write_outputs(results: dict[str, Any], out_dir: Path, *, fresh: bool = False) -> list[Path]:
+def write_outputs(results: Results, out_dir: Path, *, fresh: bool = False) -> list[Path]:
     """Write results.json, results.csv and the report into ``out_dir`` atomically.
 
     With ``fresh``, ``out_dir`` names a new folder: if another run took that name meanwhile, this
@@ -301,8 +280,7 @@ def write_outputs(results: dict[str, Any], out_dir: Path, *, fresh: bool = False
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the report folder is not
     try:
-        (staging / "results.json").write_text(
-            json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        results.dump(staging / "results.json")
         results_table(results).to_csv(staging / "results.csv", index=False)
         write_report(results, staging)
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())

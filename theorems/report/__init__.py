@@ -5,21 +5,21 @@ Public API::
     write_report(results, out_dir) -> list[Path]   # the files written into out_dir
     update_index(reports_root, run_dir) -> Path    # reports_root/index.md, plus reports_root/latest
 
-``results`` follows docs/results-schema.md. Apart from the timings (``run.seconds`` and each
-claim's ``seconds``), every byte written is a pure function of ``results``.
+``results`` is a :class:`theorems.results.Results` (docs/results-schema.md shows its JSON). Apart
+from the timings (``run.seconds`` and each claim's ``seconds``), every byte written is a pure
+function of ``results``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from theorems.report.content import report_blocks
 from theorems.report.document import to_html, to_markdown
 from theorems.report.figures import render_figure
 from theorems.report.index import update_index
+from theorems.results import Results
 
 __all__ = ["update_index", "write_report"]
 
@@ -30,7 +30,7 @@ def figure_name(claim_id: str) -> str:
     return f"{stem}.png"
 
 
-def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
+def write_report(results: Results, out_dir: Path) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/<claim-id>.png`` into ``out_dir``.
 
     ``out_dir`` must exist; the caller makes the whole folder appear atomically. Returns the paths
@@ -40,12 +40,11 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
     if not out_dir.is_dir():
         raise ValueError(f"report folder must exist, got {out_dir}")
     figures: dict[str, tuple[str, bytes]] = {}
-    for claim in results.get("claims") or []:
-        claim_id = str(claim.get("id", ""))
-        path = f"figures/{figure_name(claim_id)}"
-        if claim_id in figures or path in {p for p, _ in figures.values()}:
-            raise ValueError(f"two claims share the figure file {path} (claim id {claim_id!r})")
-        figures[claim_id] = (path, render_figure(claim))
+    for claim in results.claims:
+        path = f"figures/{figure_name(claim.id)}"
+        if claim.id in figures or path in {p for p, _ in figures.values()}:
+            raise ValueError(f"two claims share the figure file {path} (claim id {claim.id!r})")
+        figures[claim.id] = (path, render_figure(claim))
 
     blocks = report_blocks(results, figures)
     markdown, html = out_dir / "report.md", out_dir / "report.html"
@@ -60,6 +59,5 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
     return written
 
 
-def _title(results: Mapping[str, Any]) -> str:
-    run = results.get("run") or {}
-    return f"theorycheck report — {run.get('started', '')} — {run.get('profile', '')}".strip(" —")
+def _title(results: Results) -> str:
+    return f"theorycheck report — {results.run.started} — {results.run.profile}".strip(" —")

@@ -19,7 +19,7 @@ import io
 import math
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
@@ -28,7 +28,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from theorems.claim import Figure as FigureSpec
 from theorems.report.values import as_number, format_params, format_value, is_label
+from theorems.results import ClaimResult, Point
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 4.0, 100
 STYLE = {
@@ -50,33 +52,31 @@ LOG_DECADES = 12  # the most decades a log-y trace figure shows
 LABEL_ORDER = ("converges", "oscillates", "diverges")
 
 
-def render_figure(claim: Mapping[str, Any]) -> bytes:
+def render_figure(claim: ClaimResult) -> bytes:
     """The claim's figure as PNG bytes (``WIDTH_IN`` × ``HEIGHT_IN`` inches per panel at ``DPI``).
 
     Only the claim's design points are drawn when it has any (the points the search found are in
     the evidence table); trajectories under several readings get one panel per reading.
     """
-    spec = claim.get("figure") or {}
-    evidence = list(claim.get("evidence") or [])
-    shown = [p for p in evidence if p.get("design")] or evidence
-    readings = list(dict.fromkeys(str(p.get("reading")) for p in shown))
-    traces = spec.get("kind") == "traces"
-    panels = [[p for p in shown if str(p.get("reading")) == r] for r in readings] if traces and len(readings) > 1 else [shown]
+    spec = claim.figure
+    shown = [p for p in claim.evidence if p.design] or claim.evidence
+    readings = list(dict.fromkeys(p.reading for p in shown))
+    traces = spec.kind == "traces"
+    panels = [[p for p in shown if p.reading == r] for r in readings] if traces and len(readings) > 1 else [shown]
     with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN * len(panels)), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
         legend = None
         for index, points in enumerate(panels):
             axes = figure.add_subplot(len(panels), 1, index + 1)
-            panel = {**claim, "evidence": points}
             if traces:
-                entries = _draw_traces(axes, panel, spec, with_verdicts=len(panels) == 1)
+                entries = _draw_traces(axes, points, spec, with_verdicts=len(panels) == 1)
             else:
-                entries = _draw_points(axes, panel, spec)
+                entries = _draw_points(axes, points, spec)
             legend = legend or entries
-            title = str(claim.get("id", ""))
+            title = claim.id
             if len(panels) > 1:
-                refuted = sum(p.get("verdict") == "refuted" for p in points)
+                refuted = sum(p.verdict == "refuted" for p in points)
                 title += f": reading “{readings[index]}”, {refuted} of {len(points)} points refuted"
             axes.set_title(title)
         _legend(figure, *legend, height=HEIGHT_IN * len(panels))
@@ -122,12 +122,12 @@ def _wrap(label: str, width: int = 44) -> str:
 
 
 # ---- points -------------------------------------------------------------------------------------
-def _series_name(point: Mapping[str, Any], series: str | None) -> Any:
+def _series_name(point: Point, series: str | None) -> Any:
     if not series:
         return None
     if series == "reading":
-        return point.get("reading")
-    return (point.get("params") or {}).get(series)
+        return point.reading
+    return point.params.get(series)
 
 
 def _series_label(series: str | None, name: Any) -> str:
@@ -136,7 +136,7 @@ def _series_label(series: str | None, name: Any) -> str:
     return str(name) if series == "reading" else f"{series}={format_value(name)}"
 
 
-def _group(points: Sequence[Mapping[str, Any]], series: str | None) -> list[tuple[Any, list[int]]]:
+def _group(points: Sequence[Point], series: str | None) -> list[tuple[Any, list[int]]]:
     """Indices of the points by series value: numeric values ascending, else in order of appearance."""
     groups: dict[Any, list[int]] = {}
     for index, point in enumerate(points):
@@ -152,39 +152,38 @@ def _categories(values: Sequence[Any], preferred: Sequence[str] = ()) -> list[st
     return [c for c in preferred if c in seen] + [c for c in dict.fromkeys(seen) if c not in preferred]
 
 
-def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]):
-    evidence = list(claim.get("evidence") or [])
+def _draw_points(axes, evidence: Sequence[Point], spec: FigureSpec):
     if not evidence:
         axes.text(0.5, 0.5, "no evidence points", ha="center", va="center", transform=axes.transAxes)
         return [], []
-    x_key = spec.get("x")
-    raw_x = [(p.get("params") or {}).get(x_key) if x_key else i for i, p in enumerate(evidence)]
+    x_key = spec.x
+    raw_x = [p.params.get(x_key) if x_key else i for i, p in enumerate(evidence)]
     numeric_x = all(_finite(x) for x in raw_x)
     x_categories = [] if numeric_x else _categories(raw_x)
     x_of = [_float(x) if numeric_x else float(x_categories.index(str(x))) for x in raw_x]
-    log_x = numeric_x and bool(spec.get("logx")) and all(x > 0 for x in x_of)
+    log_x = numeric_x and spec.logx and all(x > 0 for x in x_of)
 
-    labelled = any(is_label(p.get("estimate")) or is_label(p.get("stated")) for p in evidence)
-    y_categories = _categories([v for p in evidence for v in (p.get("estimate"), p.get("stated"))], LABEL_ORDER)
+    labelled = any(is_label(p.estimate) or is_label(p.stated) for p in evidence)
+    y_categories = _categories([v for p in evidence for v in (p.estimate, p.stated)], LABEL_ORDER)
 
     def y_of(value: Any) -> float:
         if labelled:
             return math.nan if value is None else float(y_categories.index(str(value)))
         return _float(value)
 
-    estimates = [y_of(p.get("estimate")) for p in evidence]
-    log_y = not labelled and bool(spec.get("logy")) and any(
-        _finite(v) and _float(v) > 0 for p in evidence for v in (p.get("estimate"), p.get("stated")))
+    estimates = [y_of(p.estimate) for p in evidence]
+    log_y = not labelled and spec.logy and any(
+        _finite(v) and _float(v) > 0 for p in evidence for v in (p.estimate, p.stated))
     # Estimates <= 0, or 1000 times below every stated value, would squash a log axis: they are
     # marked on its bottom edge, with their value, instead.
-    stated_positive = [_float(p.get("stated")) for p in evidence if _finite(p.get("stated")) and _float(p.get("stated")) > 0]
+    stated_positive = [_float(p.stated) for p in evidence if _finite(p.stated) and _float(p.stated) > 0]
     floor = 1e-3 * min(stated_positive) if stated_positive else 0.0
     below_axis = [i for i, y in enumerate(estimates) if log_y and math.isfinite(y) and y <= floor]
     for i in below_axis:
         estimates[i] = math.nan
     dodged = list(x_of)  # where each measured point is drawn
     handles, labels = [], []
-    series = spec.get("series")
+    series = spec.series
     groups = _group(evidence, series)
     for colour_index, (name, indices) in enumerate(groups):
         colour = COLOURS[colour_index % len(COLOURS)]
@@ -198,7 +197,7 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]):
         # otherwise (several points share an x) a short bar per point.
         as_curve = numeric_x and len(set(xs)) == len(xs)
         stated_line = axes.plot(
-            xs, [y_of(evidence[i].get("stated")) for i in indices], linestyle="--" if as_curve else "none",
+            xs, [y_of(evidence[i].stated) for i in indices], linestyle="--" if as_curve else "none",
             color=colour, marker="s" if labelled else (None if as_curve else "_"), markersize=11 if labelled else 16,
             markerfacecolor="none", markeredgewidth=1.5, zorder=2,
         )[0]
@@ -208,8 +207,8 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]):
         else:
             measured = axes.errorbar(
                 [dodged[i] for i in indices], [estimates[i] for i in indices],
-                yerr=[[_error_bar(evidence[i].get("ci_low"), estimates[i]) for i in indices],
-                      [_error_bar(evidence[i].get("ci_high"), estimates[i]) for i in indices]],
+                yerr=[[_error_bar(evidence[i].ci_low, estimates[i]) for i in indices],
+                      [_error_bar(evidence[i].ci_high, estimates[i]) for i in indices]],
                 linestyle="none", marker="o", markersize=5, capsize=3, color=colour, zorder=3,
             )
         suffix = _series_label(series, name)
@@ -240,8 +239,8 @@ def _draw_points(axes, claim: Mapping[str, Any], spec: Mapping[str, Any]):
     elif log_x:
         axes.set_xscale("log")
         _label_ticks_at_points(axes, sorted(set(x_of)))
-    axes.set_xlabel(axis_label(spec.get("xlabel") or x_key or "point"))
-    axes.set_ylabel(axis_label(spec.get("ylabel") or "value"))
+    axes.set_xlabel(axis_label(spec.xlabel or x_key or "point"))
+    axes.set_ylabel(axis_label(spec.ylabel or "value"))
     return handles, labels
 
 
@@ -277,13 +276,13 @@ def _label_ticks_at_points(axes, xs: list[float]) -> None:
     axes.minorticks_off()
 
 
-def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handles, labels, *,
+def _mark_point_verdicts(axes, evidence: Sequence[Point], xs: list[float], ys: list[float], handles, labels, *,
                          below_axis: Sequence[int] = ()) -> None:
     """Red × on refuted points, grey ring on inconclusive ones, red triangle on the top edge for
     estimates that are not finite numbers (``"inf"``, ``"nan"``), and a triangle on the bottom edge
     for estimates <= 0 on a log axis (``below_axis``)."""
     def where(verdict: str) -> list[int]:
-        return [i for i, p in enumerate(evidence) if p.get("verdict") == verdict and math.isfinite(ys[i])]
+        return [i for i, p in enumerate(evidence) if p.verdict == verdict and math.isfinite(ys[i])]
 
     refuted, inconclusive = where("refuted"), where("inconclusive")
     non_finite = [i for i in range(len(evidence)) if not math.isfinite(ys[i]) and i not in below_axis]
@@ -293,7 +292,7 @@ def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handl
                                     marker="v", s=80, color="#d62728", clip_on=False, zorder=5))
         labels.append("estimate near 0 (off the log axis)")
         for i in below_axis:
-            axes.annotate(format_value(evidence[i].get("estimate")), (xs[i], 0.03), xycoords=transform,
+            axes.annotate(format_value(evidence[i].estimate), (xs[i], 0.03), xycoords=transform,
                           xytext=(0, 8), textcoords="offset points", ha=_edge_alignment(xs, i), va="bottom",
                           fontsize=9, color="#d62728")
     if refuted:
@@ -310,7 +309,7 @@ def _mark_point_verdicts(axes, evidence, xs: list[float], ys: list[float], handl
                                     marker="^", s=80, color="#d62728", clip_on=False, zorder=5))
         labels.append("non-finite estimate")
         for i in non_finite:
-            axes.annotate(format_value(evidence[i].get("estimate")), (xs[i], 0.97), xycoords=transform,
+            axes.annotate(format_value(evidence[i].estimate), (xs[i], 0.97), xycoords=transform,
                           xytext=(0, -14), textcoords="offset points", ha=_edge_alignment(xs, i), va="top",
                           fontsize=9, color="#d62728")
 
@@ -324,25 +323,24 @@ def _edge_alignment(xs: Sequence[float], i: int) -> str:
 
 
 # ---- traces -------------------------------------------------------------------------------------
-def _varying_params(evidence: Sequence[Mapping[str, Any]]) -> list[str]:
+def _varying_params(evidence: Sequence[Point]) -> list[str]:
     """Parameter keys whose value differs between points (all keys if none does)."""
-    keys = list(dict.fromkeys(k for p in evidence for k in (p.get("params") or {})))
-    varying = [k for k in keys if len({repr((p.get("params") or {}).get(k)) for p in evidence}) > 1]
+    keys = list(dict.fromkeys(k for p in evidence for k in p.params))
+    varying = [k for k in keys if len({repr(p.params.get(k)) for p in evidence}) > 1]
     return varying or keys
 
 
-def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, with_verdicts: bool = True):
-    evidence = list(claim.get("evidence") or [])
-    traced = [p for p in evidence if isinstance(p.get("trace"), Mapping) and p["trace"].get("measured")]
+def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, *, with_verdicts: bool = True):
+    traced = [p for p in evidence if p.trace is not None and p.trace.get("measured")]
     # At most MAX_TRACES lines, refuted then inconclusive points first, drawn in their original order.
     priority = {"refuted": 0, "inconclusive": 1}
-    chosen = sorted(sorted(range(len(traced)), key=lambda i: (priority.get(str(traced[i].get("verdict")), 2), i))[:MAX_TRACES])
+    chosen = sorted(sorted(range(len(traced)), key=lambda i: (priority.get(traced[i].verdict, 2), i))[:MAX_TRACES])
     drawn = [traced[i] for i in chosen]
     keys = _varying_params(drawn)
     handles, labels = [], []
     for index, point in enumerate(drawn):
         colour = COLOURS[index % len(COLOURS)]
-        trace = point["trace"]
+        trace = point.trace
         for name, style in (("measured", {"linewidth": 1.8}), ("stated", {"linewidth": 1.4, "linestyle": "--"})):
             ys = [_float(v) for v in trace.get(name) or []]
             xs = [_float(v) for v in trace.get("x") or range(len(ys))]
@@ -350,15 +348,14 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, wit
                 line = axes.plot(xs, ys, color=colour, **style)[0]
                 if name == "measured":
                     handles.append(line)
-        params = point.get("params") or {}
-        label = format_params({k: params.get(k) for k in keys}) if keys else f"point {index + 1}"
-        if with_verdicts and point.get("verdict") not in (None, "confirmed"):
-            label += f" ({point['verdict']})"
+        label = format_params({k: point.params.get(k) for k in keys}) if keys else f"point {index + 1}"
+        if with_verdicts and point.verdict != "confirmed":
+            label += f" ({point.verdict})"
         labels.append(label)
     labels = labels[: len(handles)]
     if not drawn:
         axes.text(0.5, 0.5, "no trajectory recorded", ha="center", va="center", transform=axes.transAxes)
-    elif any(point["trace"].get("stated") for point in drawn):  # say what dashes mean only where some are drawn
+    elif any(point.trace.get("stated") for point in drawn):  # say what dashes mean only where some are drawn
         handles += [Line2D([], [], color="black"), Line2D([], [], color="black", linestyle="--")]
         labels += ["measured (solid)", "stated (dashed)"]
     untraced, over_cap = len(evidence) - len(traced), len(traced) - len(drawn)
@@ -367,10 +364,10 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, wit
         if count:
             handles.append(Line2D([], [], linestyle="none"))
             labels.append(f"{count} point{'s' * (count != 1)} {what}")
-    values = [y for p in drawn for name in ("measured", "stated") for y in map(_float, p["trace"].get(name) or [])
+    values = [y for p in drawn for name in ("measured", "stated") for y in map(_float, p.trace.get(name) or [])
               if math.isfinite(y)]
     positive = [abs(y) for y in values if y != 0]
-    if spec.get("logy") and positive:
+    if spec.logy and positive:
         # No more than LOG_DECADES decades are shown, so round-off at 1e-16 does not squash the
         # trajectories. Where a run reaches 0 exactly, or changes sign (an oscillation), the axis is
         # symmetric-logarithmic, linear within the smallest magnitude shown, so the run stays visible.
@@ -381,10 +378,10 @@ def _draw_traces(axes, claim: Mapping[str, Any], spec: Mapping[str, Any], *, wit
             axes.set_ylim(smallest / 2, top * 2)
         else:
             axes.set_yscale("symlog", linthresh=smallest)
-    if spec.get("logx") and drawn and all(_float(x) > 0 for p in drawn for x in p["trace"].get("x") or [1]):
+    if spec.logx and drawn and all(_float(x) > 0 for p in drawn for x in p.trace.get("x") or [1]):
         axes.set_xscale("log")
-    axes.set_xlabel(axis_label(spec.get("xlabel") or spec.get("x") or "step"))
-    axes.set_ylabel(axis_label(spec.get("ylabel") or "value"))
+    axes.set_xlabel(axis_label(spec.xlabel or spec.x or "step"))
+    axes.set_ylabel(axis_label(spec.ylabel or "value"))
     return handles, labels
 
 

@@ -1,20 +1,21 @@
 """``reports/index.md``: every run under a reports folder, newest first, and ``reports/latest``.
 
 Each run is a subfolder holding a ``results.json``; folders whose name starts with a dot (the
-runner's temporary folders) and symlinks (``latest`` itself) are skipped. Files are replaced
-atomically (write a temporary file, then ``os.replace``), so a reader never sees half an index.
+runner's temporary folders), symlinks (``latest`` itself) and folders without a results.json that
+:meth:`Results.load <theorems.results.Results.load>` reads (none, half written, another schema
+version) are skipped. Files are replaced atomically (write a temporary file, then ``os.replace``),
+so a reader never sees half an index.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from theorems.report.values import format_counts, format_value, verdict_counts
+from theorems.results import Results, ResultsError
 
 
 def update_index(reports_root: Path, run_dir: Path) -> Path:
@@ -23,7 +24,8 @@ def update_index(reports_root: Path, run_dir: Path) -> Path:
     ``run_dir`` is the run just written; it must be a folder directly inside ``reports_root``
     with a ``results.json``. "Newest" is by ``run.started`` (then by folder name), not by the
     order of calls. Where symlinks are not supported, ``latest.txt`` holds the folder name instead.
-    Returns the path of ``index.md``.
+    Returns the path of ``index.md``; raises :class:`~theorems.results.ResultsError` (a ValueError)
+    when ``run_dir``'s own results.json cannot be read (other runs' unreadable ones are skipped).
     """
     reports_root, run_dir = Path(reports_root), Path(run_dir)
     if run_dir.resolve().parent != reports_root.resolve():
@@ -31,15 +33,17 @@ def update_index(reports_root: Path, run_dir: Path) -> Path:
     if not (run_dir / "results.json").is_file():
         raise ValueError(f"run folder has no results.json: {run_dir}")
 
-    runs = sorted(_runs(reports_root), key=lambda run: (_started(run[1]), run[0]), reverse=True)
+    runs = sorted(_runs(reports_root, run_dir.name), key=lambda run: (_started(run[1].run.started), run[0]),
+                  reverse=True)
     lines = ["# theorycheck runs", ""]
     if runs:
         lines += [f"Newest first; `latest` is `{runs[0][0]}`.", ""]
     lines += ["| Run | Date | Profile | Seed | Device | Verdicts |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, run, claims in runs:
+    for name, results in runs:
+        run = results.run
         target = f"{name}/report.md" if (reports_root / name / "report.md").is_file() else f"{name}/"
-        cells = [f"[{name}]({target})", *(format_value(run.get(k)) for k in ("started", "profile", "seed", "device")),
-                 format_counts(verdict_counts(claims))]
+        cells = [f"[{name}]({target})", *map(format_value, (run.started, run.profile, run.seed, run.device)),
+                 format_counts(verdict_counts(c.verdict for c in results.claims))]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     index = reports_root / "index.md"
     _write_atomically(index, "\n".join(lines) + "\n")
@@ -47,28 +51,31 @@ def update_index(reports_root: Path, run_dir: Path) -> Path:
     return index
 
 
-def _runs(reports_root: Path) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+def _runs(reports_root: Path, run_name: str) -> list[tuple[str, Results]]:
+    """(folder name, results) of every run folder; ``run_name``, the run just written, must be readable."""
     runs = []
     for child in sorted(reports_root.iterdir()):
         if child.name.startswith(".") or child.is_symlink() or not child.is_dir():
             continue
         try:
-            results = json.loads((child / "results.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # not a run folder, or one still being written
-        runs.append((child.name, results.get("run") or {}, list(results.get("claims") or [])))
+            results = Results.load(child / "results.json")
+        except ResultsError:
+            if child.name == run_name:
+                raise
+            continue  # not a run folder, one still being written, or one of another schema version
+        runs.append((child.name, results))
     return runs
 
 
-def _started(run: dict[str, Any]) -> float:
+def _started(started: str) -> float:
     """``run.started`` as a POSIX timestamp (naive times read as UTC); unreadable dates sort last."""
     try:
-        started = datetime.fromisoformat(str(run.get("started")))
-    except ValueError:
+        moment = datetime.fromisoformat(started)
+    except (TypeError, ValueError):
         return -math.inf
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=timezone.utc)
-    return started.timestamp()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def _write_atomically(path: Path, text: str) -> None:

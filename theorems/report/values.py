@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from theorems.results import ClaimResult, Counterexample, Point
 
 VERDICTS: tuple[str, ...] = ("confirmed", "refuted", "conditional", "inconclusive")
 FINDING_VERDICTS: tuple[str, ...] = ("refuted", "conditional", "inconclusive")  # in report order
@@ -81,10 +84,10 @@ def format_interval(low: Any, high: Any) -> str:
     return f"[{format_value(low)}, {format_value(high)}]"
 
 
-def format_measured(point: Mapping[str, Any]) -> str:
+def format_measured(point: Point | Counterexample) -> str:
     """The estimate with its interval: ``0.04771 [0.04661, 0.04881]``."""
-    estimate = format_value(point.get("estimate"))
-    interval = format_interval(point.get("ci_low"), point.get("ci_high"))
+    estimate = format_value(point.estimate)
+    interval = format_interval(point.ci_low, point.ci_high)
     return estimate if interval == "—" else f"{estimate} {interval}"
 
 
@@ -134,44 +137,40 @@ def format_count(value: Any) -> str:
     return f"{int(number):,}".replace(",", " ")
 
 
-def format_tolerance(claim: Mapping[str, Any]) -> tuple[str, str]:
+def format_tolerance(claim: ClaimResult) -> tuple[str, str]:
     """(band, tolerance): a stochastic claim's relative band, a deterministic claim's tolerance."""
-    resolution, atol = as_number(claim.get("resolution")) or 0.0, as_number(claim.get("atol")) or 0.0
-    if claim.get("kind") == "stochastic":
+    resolution, atol = float(claim.resolution), float(claim.atol)
+    if claim.kind == "stochastic":
         band = f"±{100 * resolution:.3g}%" + (f" + {format_value(atol)}" if atol else "")
         return band, "—"
-    if claim.get("kind") == "behaviour" or (resolution == 0 and atol == 0):
+    if claim.kind == "behaviour" or (resolution == 0 and atol == 0):
         return "—", "exact"
     parts = ([f"rel {format_value(resolution)}"] if resolution else []) + ([f"abs {format_value(atol)}"] if atol else [])
     return "—", ", ".join(parts)
 
 
-def telling_point(claim: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, bool]:
+def telling_point(claim: ClaimResult) -> tuple[Point | Counterexample | None, bool]:
     """The point that best shows the claim: its counterexample, else the evidence point closest to
     failing (least ``margin``), else, for points without a margin, the one farthest (relatively)
     from the stated value; the first such point on ties. Returns (point, is_counterexample).
     """
-    if claim.get("counterexample"):
-        return claim["counterexample"], True
+    if claim.counterexample is not None:
+        return claim.counterexample, True
     best, best_key = None, None
-    for point in claim.get("evidence") or []:
-        margin = as_number(point.get("margin"))
+    for point in claim.evidence:
+        margin = as_number(point.margin)
         # points with a margin rank by it; the others by deviation, after them
         key = (0, margin) if margin is not None and not math.isnan(margin) else (
-            1, -relative_deviation(point.get("estimate"), point.get("stated")))
+            1, -relative_deviation(point.estimate, point.stated))
         if best_key is None or key < best_key:
             best, best_key = point, key
     return best, False
 
 
-def verdict_counts(claims: list[Mapping[str, Any]]) -> dict[str, int]:
-    """Claims per verdict in the canonical order, unknown verdicts after, zero counts dropped."""
-    counts: dict[str, int] = {}
-    for verdict in [*VERDICTS, *sorted({str(c.get("verdict")) for c in claims} - set(VERDICTS))]:
-        n = sum(1 for c in claims if str(c.get("verdict")) == verdict)
-        if n:
-            counts[verdict] = n
-    return counts
+def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:
+    """How many of each verdict, in the canonical order, unknown verdicts after, zero counts dropped."""
+    tally = Counter(verdicts)
+    return {verdict: tally[verdict] for verdict in [*VERDICTS, *sorted(set(tally) - set(VERDICTS))] if tally[verdict]}
 
 
 def format_counts(counts: Mapping[str, int]) -> str:

@@ -1,0 +1,280 @@
+"""The results contract: what a run found, as typed records with one encoder and one decoder.
+
+The engine builds a :class:`ClaimResult` per claim, :mod:`theorems.verdicts` a :class:`RowResult`
+per inventory row, and the runner a :class:`Results` for the run. ``results.json`` is
+:func:`encode` of it and :meth:`Results.load` reads it back (:func:`decode`); the report, the
+pytest plugin, ``calibrate``, ``bench`` and the Dask workers all pass these objects, never a dict
+of their own. ``docs/results-schema.md`` shows the JSON, field by field.
+
+Values are plain JSON: a measured or stated value is a number, one of the strings ``"inf"``,
+``"-inf"``, ``"nan"`` (non-finite measurements), a behaviour label such as ``"converges"``, a list
+(array measurements) or ``None``; :func:`plain` makes them so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from theorems.claim import Figure, Source
+
+SCHEMA_VERSION = 2
+
+
+class ResultsError(ValueError):
+    """A results.json that this version cannot read (another schema, or a missing field)."""
+
+
+# ---- the records --------------------------------------------------------------------------------
+@dataclass
+class ReadingVerdict:
+    """The stated formula's verdict under one reading of the statement."""
+
+    name: str
+    description: str
+    verdict: str
+
+
+@dataclass
+class Point:
+    """One evaluated point of the domain, the stated formula judged there."""
+
+    reading: str
+    params: dict[str, Any]
+    estimate: Any  # a number, "inf"/"-inf"/"nan", a behaviour label, or a list (array measurements)
+    stated: Any
+    ci_low: Any  # the (1 − point_alpha) interval; equal to the estimate for deterministic points
+    ci_high: Any
+    se: float | None  # standard error; None for deterministic points
+    detectable: float | None  # smallest relative deviation the point could detect (80% power)
+    margin: float | None  # room left inside the tolerance, relative to the scale (< 0: outside)
+    samples: int  # Monte Carlo replicates (1 for deterministic points)
+    verdict: str  # confirmed | refuted | inconclusive
+    design: bool  # a design point of the claim (drawn in figures) or one the search found
+    origin: str  # design | explore | targeted | shrink
+    trace: dict[str, Any] | None = None  # {"x": [...], "measured": [...], "stated": [...]} for trajectory figures
+
+
+@dataclass
+class Counterexample:
+    """The shrunk point that refutes a formula."""
+
+    reading: str
+    params: dict[str, Any]
+    estimate: Any
+    stated: Any
+    ci_low: Any
+    ci_high: Any
+
+    @classmethod
+    def of(cls, point: Point) -> Counterexample:
+        return cls(**{f.name: getattr(point, f.name) for f in dataclasses.fields(cls)})
+
+
+@dataclass
+class Coverage:
+    """How the evaluated points covered the domain."""
+
+    points: int
+    design: int
+    explore: int
+    targeted: int
+    shrink: int
+    # per parameter: {"min", "max", "domain": [low, high]} for ranges, {"values", "of"} for choices
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Mutant:
+    statement: str
+    verdict: str
+    counterexample: Counterexample | None = None
+
+
+@dataclass
+class Alternative:
+    """A formula the measurement was also compared with (under one reading, or all)."""
+
+    statement: str
+    verdict: str
+    reading: str | None = None
+
+
+@dataclass
+class ClaimResult:
+    """One claim checked: its verdict, the evidence and how it was searched."""
+
+    id: str
+    title: str
+    inventory_ids: list[str]
+    source: Source
+    statement: str
+    assumptions: list[str]
+    kind: str  # stochastic | bound | behaviour | identity | scaling
+    relation: str  # eq | le | ge | label
+    verdict: str  # confirmed | refuted | conditional | inconclusive
+    verdict_reason: str
+    alpha: float  # this claim's false-alarm budget
+    point_alpha: float  # per evidence point: alpha / (readings × planned points)
+    resolution: float
+    atol: float
+    readings: list[ReadingVerdict]
+    figure: Figure
+    device: str
+    evidence: list[Point] = field(default_factory=list)
+    coverage: Coverage | None = None
+    counterexample: Counterexample | None = None
+    alternatives: list[Alternative] = field(default_factory=list)
+    mutants: list[Mutant] = field(default_factory=list)
+    error: str | None = None  # the traceback of a check that raised (verdict inconclusive)
+    samples: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class DecidedBy:
+    claim: str
+    reading: str | None = None  # the failing reading, when the claim has several
+
+
+@dataclass
+class RowResult:
+    """One inventory row's verdict: the conjunction of the claims that cite it."""
+
+    id: str
+    document: str
+    section: str
+    verdict: str
+    claims: list[str]
+    decided_by: DecidedBy
+    evidence: str  # one line
+
+
+@dataclass
+class RunInfo:
+    """A run's settings and versions: everything its numbers depend on."""
+
+    seed: int
+    profile: str
+    device: str
+    device_name: str
+    dtype: str
+    python: str
+    torch: str
+    numpy: str
+    theorycheck: str
+    git_revision: str | None
+    started: str
+    seconds: float
+    max_memory_mib: float
+    alpha: float  # per claim, not divided by the claims run
+    family_wise_alpha: float
+    alpha_split: str
+    claims_file: str | None = None
+
+
+@dataclass(kw_only=True)
+class Results:
+    """A run: its settings, one verdict per row, one result per claim."""
+
+    schema_version: int = SCHEMA_VERSION
+    run: RunInfo
+    rows: list[RowResult]
+    claims: list[ClaimResult]
+
+    def to_json(self) -> str:
+        return json.dumps(encode(self), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Results:
+        return decode(cls, json.loads(text))
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Results:
+        """Read a results.json; :class:`ResultsError` says what is wrong with one this version cannot read."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ResultsError(f"{path}: not a readable results.json ({error})") from None
+        try:
+            return decode(cls, data)
+        except ResultsError as error:
+            raise ResultsError(f"{path}: {error}") from None
+
+
+# ---- values -------------------------------------------------------------------------------------
+def plain(value: Any) -> Any:
+    """A value as plain JSON: non-finite floats as the strings "inf", "-inf", "nan"; tensors and
+    arrays as lists."""
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "detach"):  # a torch tensor (imported only where one exists)
+        return plain(value.detach().cpu().tolist())
+    if hasattr(value, "tolist"):  # a numpy array or scalar
+        return plain(value.tolist())
+    return repr(value)
+
+
+def canonical(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as plain JSON values, sorted by name."""
+    return {key: plain(params[key]) for key in sorted(params)}
+
+
+# ---- the encoder and the decoder ----------------------------------------------------------------
+def encode(record: Any) -> Any:
+    """A record (and everything in it) as plain JSON, fields in declaration order."""
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return {f.name: encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    if isinstance(record, Mapping):
+        return {str(k): encode(v) for k, v in record.items()}
+    if isinstance(record, (list, tuple)):
+        return [encode(v) for v in record]
+    return plain(record)
+
+
+def decode(kind: Any, data: Any, where: str = "results") -> Any:
+    """``data`` (plain JSON) as a ``kind``: a record class, ``list[...]``, ``X | None`` or a plain type."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        if data is None:
+            return None
+        return decode(options[0], data, where) if len(options) == 1 else data
+    if origin is list:
+        if not isinstance(data, list):
+            raise ResultsError(f"{where} should be a list, found {type(data).__name__}")
+        (item,) = typing.get_args(kind)
+        return [decode(item, value, f"{where}[{i}]") for i, value in enumerate(data)]
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(data, Mapping):
+            raise ResultsError(f"{where} should be an object, found {type(data).__name__}")
+        if kind is Results and data.get("schema_version") != SCHEMA_VERSION:
+            raise ResultsError(f"schema_version {data.get('schema_version')!r}; this theorycheck reads "
+                               f"schema_version {SCHEMA_VERSION} (run it again to rewrite it)")
+        hints = typing.get_type_hints(kind)
+        values = {}
+        for f in dataclasses.fields(kind):
+            if f.name in data:
+                values[f.name] = decode(hints[f.name], data[f.name], f"{where}.{f.name}")
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ResultsError(f"{where} has no {f.name!r}")
+        return kind(**values)
+    return data

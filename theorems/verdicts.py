@@ -1,0 +1,114 @@
+"""The verdict rule above a point: from points to a reading, from readings to a claim, from claims
+to an inventory row. (A point's own verdict is :mod:`theorems.stats`'s.)
+
+A reading of a claim is refuted if one of its points refutes, confirmed if every point confirms,
+inconclusive otherwise (:func:`reading_verdict`).
+
+A claim's verdict over its readings (:func:`combine`): refuted only when every reading is refuted,
+conditional when one is confirmed and another refuted, confirmed when all are, inconclusive
+otherwise. Partial evidence never refutes.
+
+A row of the inventory is one sentence of one document. Each claim cites the rows it checks, and
+a row checked by several claims (its mean part and its variance part, say) states all of them, so
+its verdict is their conjunction (:func:`row_verdict`):
+
+    refuted       some citing claim is refuted (the row's sentence is false as written);
+    conditional   otherwise, some citing claim is conditional (it holds under one reading only);
+    confirmed     every citing claim is confirmed;
+    inconclusive  otherwise (some part is unresolved, or its check failed with an error).
+
+A row's verdict rests only on the claims that cite it, so rows that two documents state alike
+each get their own, even when their claims share measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from theorems.results import ClaimResult, DecidedBy, RowResult
+from theorems.stats import CONDITIONAL, CONFIRMED, INCONCLUSIVE, REFUTED
+
+
+def reading_verdict(point_verdicts: Iterable[str]) -> str:
+    verdicts = set(point_verdicts)
+    if REFUTED in verdicts:
+        return REFUTED
+    return CONFIRMED if verdicts == {CONFIRMED} else INCONCLUSIVE
+
+
+def combine(verdicts: Mapping[str, str]) -> tuple[str, str]:
+    """A formula's verdict over readings (reading name -> its verdict), and the reason in words."""
+    held = [name for name, v in verdicts.items() if v == CONFIRMED]
+    failed = [name for name, v in verdicts.items() if v == REFUTED]
+    open_ = [name for name, v in verdicts.items() if v == INCONCLUSIVE]
+    single = len(verdicts) == 1
+    if failed and not held and not open_:
+        return REFUTED, "refuted" if single else f"refuted under every reading ({_names(failed)})"
+    if held and failed:
+        reason = f"holds under {_names(held)}; refuted under {_names(failed)}"
+        return CONDITIONAL, reason + (f"; unresolved under {_names(open_)}" if open_ else "")
+    if held and not open_:
+        return CONFIRMED, "every evaluated point agrees within the resolution"
+    parts = [f"refuted under {_names(failed)}"] if failed else []
+    parts += [f"holds under {_names(held)}"] if held else []
+    parts.append("some points' intervals straddle the resolution band" + ("" if single else f" under {_names(open_)}")
+                 + ": more samples (a larger profile) are needed")
+    return INCONCLUSIVE, "; ".join(parts)
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"“{name}”" for name in names)
+
+
+# ---- rows ---------------------------------------------------------------------------------------
+_PRECEDENCE = (REFUTED, CONDITIONAL, INCONCLUSIVE)  # what decides a row, first match wins
+
+
+def row_verdict(verdicts: Sequence[str]) -> str:
+    if REFUTED in verdicts:
+        return REFUTED
+    if CONDITIONAL in verdicts:
+        return CONDITIONAL
+    return CONFIRMED if verdicts and all(v == CONFIRMED for v in verdicts) else INCONCLUSIVE
+
+
+def row_table(claims: Sequence[ClaimResult]) -> list[RowResult]:
+    """The rows cited by ``claims``, sorted by row ID."""
+    citing: dict[str, list[ClaimResult]] = {}
+    for claim in claims:
+        for row in claim.inventory_ids:
+            citing.setdefault(row, []).append(claim)
+    rows = []
+    for row_id in sorted(citing):
+        members = citing[row_id]
+        verdict = row_verdict([c.verdict for c in members])
+        decider = next((c for v in _PRECEDENCE for c in members if c.verdict == v and v == verdict), members[0])
+        rows.append(RowResult(
+            id=row_id, document=decider.source.document, section=decider.source.section, verdict=verdict,
+            claims=[c.id for c in members], decided_by=DecidedBy(decider.id, _deciding_reading(decider)),
+            evidence=evidence_line(decider)))
+    return rows
+
+
+def _deciding_reading(claim: ClaimResult) -> str | None:
+    """The reading that fails (refuted or conditional claims), when the claim has several."""
+    if len(claim.readings) < 2:
+        return None
+    return next((r.name for r in claim.readings if r.verdict == REFUTED), None)
+
+
+def evidence_line(claim: ClaimResult) -> str:
+    """One line of evidence for a claim's verdict."""
+    from theorems.report.values import format_pair, format_params
+
+    if claim.error:
+        return f"the check raised an error: {claim.verdict_reason}"
+    points = claim.coverage.points if claim.coverage is not None else len(claim.evidence)
+    counterexample = claim.counterexample
+    if claim.verdict in (REFUTED, CONDITIONAL) and counterexample is not None:
+        measured, stated = format_pair(counterexample.estimate, counterexample.stated)
+        return (f"{claim.verdict_reason}; counterexample {format_params(counterexample.params)}: "
+                f"measured {measured}, stated {stated}")
+    if claim.verdict == CONFIRMED:
+        return f"{points} points across the domain agree within the resolution"
+    return claim.verdict_reason
