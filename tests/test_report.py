@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +17,7 @@ import matplotlib.image
 import pytest
 
 from theorems.claim import Figure
-from theorems.report import update_index, write_report
+from theorems.report import render_figures, update_index, write_report
 from theorems.report.values import format_params, telling_point
 from theorems.results import Coverage, DecidedBy, Point, Results, ResultsError, RowResult
 
@@ -268,6 +269,14 @@ def test_two_reports_differ_only_in_timings(results, report, tmp_path):
     for claim in results.claims:
         figure = Path("figures") / f"{claim.id}.png"
         assert (report / figure).read_bytes() == (tmp_path / figure).read_bytes()
+
+
+def test_figures_drawn_in_worker_processes_are_the_same_bytes(results):
+    claims = [replace(claim, id=f"{claim.id}-{copy_}") for copy_ in range(3) for claim in results.claims][:16]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the serial fallback warns
+        in_workers = render_figures(claims, processes=2)
+    assert in_workers == render_figures(claims)
 
 
 def test_report_does_not_mutate_results(results):

@@ -233,7 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         close()
     INTERRUPTS.check()
-    written = write_outputs(results, out_dir, fresh=args.out is None)
+    written = write_outputs(results, out_dir, fresh=args.out is None, processes=_cores())
     out_dir = next(p for p in written if p.name == "results.json").parent  # fresh: maybe "<name>-2"
     from theorems.report import update_index
     from theorems.report.values import format_counts, verdict_counts
@@ -253,6 +253,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     for claim in failed:
         print(f"\ntheorycheck: the check of {claim.id} raised an error:\n{claim.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _cores() -> int:
+    """The cores this process may use (the figures are drawn on all of them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _progress(claims: list[Claim], *, quiet: bool):

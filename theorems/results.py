@@ -14,6 +14,7 @@ Values are plain JSON: a measured or stated value is a number, one of the string
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import types
@@ -269,12 +270,19 @@ def decode(kind: Any, data: Any, where: str = "results") -> Any:
         if kind is Results and data.get("schema_version") != SCHEMA_VERSION:
             raise ResultsError(f"schema_version {data.get('schema_version')!r}; this theorycheck reads "
                                f"schema_version {SCHEMA_VERSION} (run it again to rewrite it)")
-        hints = typing.get_type_hints(kind)
         values = {}
-        for f in dataclasses.fields(kind):
-            if f.name in data:
-                values[f.name] = decode(hints[f.name], data[f.name], f"{where}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ResultsError(f"{where} has no {f.name!r}")
+        for name, hint, required in _fields(kind):
+            if name in data:
+                values[name] = decode(hint, data[name], f"{where}.{name}")
+            elif required:
+                raise ResultsError(f"{where} has no {name!r}")
         return kind(**values)
     return data
+
+
+@functools.cache
+def _fields(kind: type) -> list[tuple[str, Any, bool]]:
+    """A record class's fields: (name, type, required)."""
+    hints = typing.get_type_hints(kind)
+    return [(f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+            for f in dataclasses.fields(kind)]

@@ -265,11 +265,12 @@ def check_writable(out_dir: Path, option: str = "--out") -> None:
         raise UsageError(f"cannot write under {ancestor} ({error.strerror or error}); choose another {option}") from None
 
 
-def write_outputs(results: Results, out_dir: Path, *, fresh: bool = False) -> list[Path]:
+def write_outputs(results: Results, out_dir: Path, *, fresh: bool = False, processes: int = 1) -> list[Path]:
     """Write results.json, results.csv and the report into ``out_dir`` atomically.
 
     With ``fresh``, ``out_dir`` names a new folder: if another run took that name meanwhile, this
     one gets ``<name>-2`` (``-3`` …), claimed atomically, so no run ever replaces another.
+    ``processes`` draws the figures in that many worker processes (:func:`theorems.report.render_figures`).
     """
     from theorems.report import write_report
 
@@ -282,7 +283,7 @@ def write_outputs(results: Results, out_dir: Path, *, fresh: bool = False) -> li
     try:
         results.dump(staging / "results.json")
         results_table(results).to_csv(staging / "results.csv", index=False)
-        write_report(results, staging)
+        write_report(results, staging, processes=processes)
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
         if fresh:
             out_dir = _claim_new_folder(out_dir)

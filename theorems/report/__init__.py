@@ -12,14 +12,18 @@ function of ``results``.
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import re
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from theorems.report.content import report_blocks
 from theorems.report.document import to_html, to_markdown
 from theorems.report.figures import render_figure
 from theorems.report.index import update_index
-from theorems.results import Results
+from theorems.results import ClaimResult, Results
 
 __all__ = ["update_index", "write_report"]
 
@@ -30,21 +34,24 @@ def figure_name(claim_id: str) -> str:
     return f"{stem}.png"
 
 
-def write_report(results: Results, out_dir: Path) -> list[Path]:
+def write_report(results: Results, out_dir: Path, *, processes: int = 1) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/<claim-id>.png`` into ``out_dir``.
 
     ``out_dir`` must exist; the caller makes the whole folder appear atomically. Returns the paths
-    written: the markdown report, the HTML report, then the figures in claim order.
+    written: the markdown report, the HTML report, then the figures in claim order. ``processes``:
+    see :func:`render_figures`.
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ValueError(f"report folder must exist, got {out_dir}")
-    figures: dict[str, tuple[str, bytes]] = {}
+    paths: dict[str, str] = {}
     for claim in results.claims:
         path = f"figures/{figure_name(claim.id)}"
-        if claim.id in figures or path in {p for p, _ in figures.values()}:
+        if claim.id in paths or path in paths.values():
             raise ValueError(f"two claims share the figure file {path} (claim id {claim.id!r})")
-        figures[claim.id] = (path, render_figure(claim))
+        paths[claim.id] = path
+    pngs = render_figures(results.claims, processes=processes)
+    figures = {claim.id: (paths[claim.id], png) for claim, png in zip(results.claims, pngs)}
 
     blocks = report_blocks(results, figures)
     markdown, html = out_dir / "report.md", out_dir / "report.html"
@@ -57,6 +64,22 @@ def write_report(results: Results, out_dir: Path) -> list[Path]:
         (out_dir / path).write_bytes(png)
         written.append(out_dir / path)
     return written
+
+
+def render_figures(claims: Sequence[ClaimResult], *, processes: int = 1) -> list[bytes]:
+    """Every claim's figure, in order; with ``processes`` > 1, in that many spawned worker processes
+    (each figure is a pure function of its claim, so the bytes are the same). Spawned workers import
+    the caller's main module again, so only a caller whose main module is guarded (the command line)
+    asks for them."""
+    processes = min(processes, len(claims) // 8)  # a worker costs a second to start: 8 figures at least each
+    if processes < 2:
+        return [render_figure(claim) for claim in claims]
+    try:  # spawn, not fork: the caller holds threads (torch's) that fork would copy half-done
+        with concurrent.futures.ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(render_figure, claims, chunksize=4))
+    except (OSError, concurrent.futures.process.BrokenProcessPool) as error:  # no processes here
+        warnings.warn(f"figures drawn in this process: worker processes failed ({error})", RuntimeWarning, stacklevel=2)
+        return [render_figure(claim) for claim in claims]
 
 
 def _title(results: Results) -> str:
