@@ -65,6 +65,8 @@ def test_deviation_above_resolution_is_refuted_with_counterexample():
     assert result.verdict == "refuted"
     example = result.counterexample
     assert example.estimate == pytest.approx(1.3 * example.stated, rel=0.05)
+    refuting = sum(point.verdict == "refuted" for point in result.evidence)
+    assert result.verdict_reason == f"refuted at {refuting} of {len(result.evidence)} evaluated points"
 
 
 def test_too_small_a_budget_is_inconclusive():

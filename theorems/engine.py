@@ -309,7 +309,10 @@ def _judge_claim(claim: Claim, checker: ClaimChecker, result: ClaimResult) -> No
         return combine({name: outcome.verdict for name, outcome in outcomes_of(index).items()})[0]
 
     stated = outcomes_of(0)
-    result.verdict, result.verdict_reason = combine({name: outcome.verdict for name, outcome in stated.items()})
+    refuting = {name: (sum(j.verdict.verdict == REFUTED for j in outcome.points), len(outcome.points))
+                for name, outcome in stated.items()}
+    result.verdict, result.verdict_reason = combine({name: outcome.verdict for name, outcome in stated.items()},
+                                                    refuting)
     result.readings = [ReadingVerdict(r.name, r.description, stated[r.name].verdict) for r in claim.readings]
     points = [j for outcome in stated.values() for j in outcome.points]
     keep_traces = not any(j.design for j in points)  # trajectories are drawn for the design points: keep only theirs

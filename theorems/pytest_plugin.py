@@ -300,7 +300,8 @@ def describe(result: ClaimResult) -> str:
     """A claim's verdict in a few lines: source, statement, reason and counterexample."""
     from theorems.report.values import format_comparison, format_measured, format_params, format_value
 
-    reason = "" if result.verdict_reason == result.verdict else f": {result.verdict_reason}"
+    reason = result.verdict_reason.removeprefix(result.verdict)  # "refuted at 3 of 40 …" reads on from the verdict
+    reason = reason if not reason or reason.startswith(" ") else f": {reason}"
     lines = [f"{result.id} [{', '.join(result.inventory_ids)}] is {result.verdict}{reason}",
              f"  source:    {result.source.document}, {result.source.section}",
              f"  statement: {result.statement}"]

@@ -36,20 +36,31 @@ def reading_verdict(point_verdicts: Iterable[str]) -> str:
     return CONFIRMED if verdicts == {CONFIRMED} else INCONCLUSIVE
 
 
-def combine(verdicts: Mapping[str, str]) -> tuple[str, str]:
-    """A formula's verdict over readings (reading name -> its verdict), and the reason in words."""
+def combine(verdicts: Mapping[str, str], refuting: Mapping[str, tuple[int, int]] | None = None) -> tuple[str, str]:
+    """A formula's verdict over readings (reading name -> its verdict), and the reason in words;
+    ``refuting`` (reading -> (refuting points, evaluated points)) says how many points refuted."""
+    refuting = refuting or {}
     held = [name for name, v in verdicts.items() if v == CONFIRMED]
     failed = [name for name, v in verdicts.items() if v == REFUTED]
     open_ = [name for name, v in verdicts.items() if v == INCONCLUSIVE]
     single = len(verdicts) == 1
+
+    def counted(names: list[str]) -> str:
+        if single:
+            k, n = refuting.get(names[0], (0, 0))
+            return f" at {k} of {n} evaluated points" if n else ""
+        parts = [f"{_names([name])}: {refuting[name][0]} of {refuting[name][1]} points" if name in refuting
+                 else _names([name]) for name in names]
+        return ", ".join(parts)
+
     if failed and not held and not open_:
-        return REFUTED, "refuted" if single else f"refuted under every reading ({_names(failed)})"
+        return REFUTED, f"refuted{counted(failed)}" if single else f"refuted under every reading ({counted(failed)})"
     if held and failed:
-        reason = f"holds under {_names(held)}; refuted under {_names(failed)}"
+        reason = f"holds under {_names(held)}; refuted under {counted(failed)}"
         return CONDITIONAL, reason + (f"; unresolved under {_names(open_)}" if open_ else "")
     if held and not open_:
         return CONFIRMED, "every evaluated point agrees within the resolution"
-    parts = [f"refuted under {_names(failed)}"] if failed else []
+    parts = [f"refuted under {counted(failed)}"] if failed else []
     parts += [f"holds under {_names(held)}"] if held else []
     parts.append("some points' intervals straddle the resolution band" + ("" if single else f" under {_names(open_)}")
                  + ": more samples (a larger profile) are needed")
