@@ -160,6 +160,22 @@ def test_sample_size_is_planned_to_resolve_the_band():
         assert 0.8 * target <= point.se <= 1.2 * target  # planned from the pilot's standard deviation
 
 
+def test_an_unresolved_point_gets_a_second_look_with_four_times_the_samples():
+    from theorems.stats import z_two_sided
+
+    # z_margin 0 plans intervals exactly as wide as the band: every first look straddles it
+    profile = Profile("look", explore=8, examples=0, design=None, pilot=2_000, cap=10_000_000, z_margin=0.0,
+                      shrink=0, second_look=4)
+    result = check_claim(variance_claim(), RunConfig(profile=profile))
+    assert result.verdict == "confirmed", result.verdict_reason
+    assert result.point_alpha == pytest.approx(0.01 / (2 + 8) / 2)  # two looks, each with its share of α
+    for point in result.evidence:
+        first_look_se = 0.05 * point.stated / z_two_sided(result.point_alpha)
+        assert point.se == pytest.approx(first_look_se / 2, rel=0.2)
+    without = check_claim(variance_claim(), RunConfig(profile=dataclasses.replace(profile, second_look=0)))
+    assert without.verdict == "inconclusive" and without.point_alpha == pytest.approx(0.01 / (2 + 8))
+
+
 def test_a_stated_zero_needs_a_scale():
     def measure(p, ctx):
         return ctx.mean(lambda n: torch.randn(n, generator=ctx.generator, dtype=ctx.dtype), bytes_per_replicate=8)

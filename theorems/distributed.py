@@ -15,6 +15,7 @@ Dask is optional: ``pip install theorycheck[distributed]``.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,9 @@ def check_on_worker(claim_id: str, claims_file: str | None, settings: Mapping[st
 
     if threads is not None:
         torch.set_num_threads(threads)
+    # hypothesis warns when the global `random` state moves while it draws; in a worker, Dask's own
+    # threads move it (heartbeat jitter). The search draws from its own seeded Random, so it is noise.
+    warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
     load_catalogue()
     if claims_file is not None and claims_file not in _WORKER_FILES:
         load_claims_file(claims_file)

@@ -16,7 +16,8 @@ measurements (:mod:`theorems.measurement`: seeded per point, shared by claims re
 measurement function).
 
 α is per claim (the run's ``alpha``, not divided by the number of claims selected), split by
-Bonferroni over the claim's readings and planned points; the run reports the family-wise bound
+Bonferroni over the claim's readings, planned points and the looks at a point (a Monte Carlo
+point left unresolved is measured once more with more replicates); the run reports the family-wise bound
 (α times the number of claims). Shrinking evaluates more points, but only after the claim is
 refuted: it chooses which counterexample to report, not whether there is one.
 
@@ -105,26 +106,34 @@ class ClaimChecker:
         self.explore = max(min(profile.explore, 8), round(profile.explore * claim.search_factor))
         self.examples = max(min(profile.examples, 4), round(profile.examples * claim.search_factor))
         planned = len(self.design) + self.explore + self.examples
+        looks = 2 if profile.second_look else 1  # a point's verdict may be taken twice: see judge_point
         self.claim_alpha = config.alpha
-        self.point_alpha = config.alpha / (planned * len(claim.readings))
+        self.point_alpha = config.alpha / (planned * len(claim.readings) * looks)
         self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
                                       cap=max(2, int(profile.cap * claim.samples_factor)), max_bytes=config.max_bytes)
         self.cache = cache if cache is not None else MeasurementCache()
         self._used: dict[str, int] = {}  # cache key -> Monte Carlo replicates of each point this claim used
+        self._planned: set[str] = set()  # cache keys of the points measured through ctx.mean
         self._on_point = on_point
 
     # -- measuring ---------------------------------------------------------------------------
-    def measure(self, reading: Reading, params: Params) -> Measurement:
+    def measure(self, reading: Reading, params: Params, *, at_least: int = 0) -> Measurement:
+        """The point's measurement (from the cache when there is one); with ``at_least``, measured
+        again with at least that many Monte Carlo replicates."""
         point = {**params, **reading.params}
         key = self.cache.key(self.claim, point)
-        measurement = self.cache.get(key, self.claim)
+        measurement = None if at_least else self.cache.get(key, self.claim)
         if measurement is None:
             generator = torch.Generator(device=self.config.device)
             generator.manual_seed(point_seed(self.config.seed, measure_key(self.claim), "", point))
-            ctx = Context(self.config.device, self.config.dtype, generator, self.monte_carlo,
+            monte_carlo = self.monte_carlo if not at_least else MonteCarlo(
+                pilot=at_least, cap=self.monte_carlo.cap, max_bytes=self.config.max_bytes)
+            ctx = Context(self.config.device, self.config.dtype, generator, monte_carlo,
                           plan=lambda quantities, pilot: self._plan(point, quantities, pilot))
             measurement = validate(self.claim, self.claim.measure(point, ctx))
             self.cache.put(key, self.claim, measurement)
+            if ctx.planned:
+                self._planned.add(key)
             if self._on_point is not None:
                 self._on_point()
         self._used[key] = measurement.samples
@@ -160,6 +169,21 @@ class ClaimChecker:
                                           rtol=claim.resolution, atol=claim.atol)
         return Judged(reading.name, point, verdict, measurement, value, origin)
 
+    def judge_point(self, formulas: list[Callable[[Params], Any]], reading: Reading, params: Params,
+                    origin: str) -> list[Judged]:
+        """Every formula judged at a point; formulas[0] is the stated one. A point measured through
+        ``ctx.mean`` whose interval for the stated formula straddles the band gets a second look:
+        measured again with ``second_look`` times its replicates (within the cap) and judged on
+        that. Each look is charged in ``point_alpha``, so two looks keep the claim's α."""
+        judged = [self.judge(formula, reading, params, origin) for formula in formulas]
+        measurement = judged[0].measurement
+        more = min(self.monte_carlo.cap, self.config.profile.second_look * measurement.samples)
+        drawn_by_plan = self.cache.key(self.claim, {**params, **reading.params}) in self._planned
+        if judged[0].verdict.verdict == INCONCLUSIVE and drawn_by_plan and more > measurement.samples:
+            self.measure(reading, params, at_least=more)
+            judged = [self.judge(formula, reading, params, origin) for formula in formulas]
+        return judged
+
     def accept(self, reading: Reading) -> Callable[[dict[str, Any]], bool] | None:
         if self.claim.constraint is None:
             return None
@@ -179,8 +203,8 @@ class ClaimChecker:
             key = json.dumps(canonical(params))
             if key not in position:
                 position[key] = len(outcomes[0].points)
-                for outcome, formula in zip(outcomes, formulas):
-                    outcome.points.append(self.judge(formula, reading, params, origin))
+                for outcome, judged in zip(outcomes, self.judge_point(formulas, reading, params, origin)):
+                    outcome.points.append(judged)
             return [outcome.points[position[key]] for outcome in outcomes]
 
         # seeded by the measurement, not the claim: claims sharing a measurement and a domain share points

@@ -57,6 +57,7 @@ class Context:
     generator: torch.Generator
     monte_carlo: MonteCarlo
     plan: Callable[[Mapping[str, Any], Any], int] | None = None  # (quantities, pilot) -> replicates needed
+    planned: bool = False  # whether the measurement drew through mean(), so more replicates would narrow it
 
     @property
     def samples(self) -> int:
@@ -68,6 +69,7 @@ class Context:
         """Monte Carlo mean of ``draw``'s replicate statistics, as a Measurement: a pilot, then as
         many replicates as the point needs to resolve the stated formula (within the cap)."""
         quantities = dict(quantities or {})
+        self.planned = True
         plan = (lambda pilot: self.plan(quantities, pilot)) if self.plan is not None else None
         estimate = self.monte_carlo.mean(draw, bytes_per_replicate=bytes_per_replicate, plan=plan)
         return Measurement(estimate.mean, se=estimate.se, samples=estimate.samples, quantities=quantities)

@@ -20,6 +20,9 @@ class Profile:
     cap: int  # most Monte Carlo replicates per point (both times the claim's samples_factor)
     z_margin: float  # planned se = band / (z + z_margin): a true point strays that far rarely
     shrink: int  # measurements spent shrinking a counterexample
+    # A Monte Carlo point whose interval straddles the band is measured once more with this many
+    # times its samples (within the cap); 0: no second look. Each look has its share of α.
+    second_look: int = 0
     description: str = ""
 
 
@@ -29,8 +32,8 @@ PROFILES: dict[str, Profile] = {
         Profile("smoke", explore=8, examples=4, design=4, pilot=2_000, cap=20_000, z_margin=1.0, shrink=8,
                 description="seconds: every claim and mutant runs, few points, wide intervals"),
         Profile("standard", explore=256, examples=16, design=None, pilot=2_000, cap=400_000, z_margin=4.2,
-                shrink=40, description="minutes on a laptop CPU: the default, covers every domain"),
+                shrink=40, second_look=4, description="minutes on a laptop CPU: the default, covers every domain"),
         Profile("thorough", explore=512, examples=64, design=None, pilot=4_000, cap=4_000_000, z_margin=4.5,
-                shrink=120, description="a GPU or a long CPU run: denser cover, narrower intervals"),
+                shrink=120, second_look=4, description="a GPU or a long CPU run: denser cover, narrower intervals"),
     )
 }

@@ -123,7 +123,7 @@ class ClaimResult:
     verdict: str  # confirmed | refuted | conditional | inconclusive
     verdict_reason: str
     alpha: float  # this claim's false-alarm budget
-    point_alpha: float  # per evidence point: alpha / (readings × planned points)
+    point_alpha: float  # per evidence point: alpha / (readings × planned points × looks)
     resolution: float
     atol: float
     readings: list[ReadingVerdict]
