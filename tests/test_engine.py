@@ -168,10 +168,10 @@ def test_an_unresolved_point_gets_a_second_look_with_four_times_the_samples():
                       shrink=0, second_look=4)
     result = check_claim(variance_claim(), RunConfig(profile=profile))
     assert result.verdict == "confirmed", result.verdict_reason
-    assert result.point_alpha == pytest.approx(0.01 / (2 + 8) / 2)  # two looks, each with its share of α
+    assert result.point_alpha == pytest.approx(0.01 / (2 + 8) * 0.9)  # the first look's share; 0.1 for the second
     for point in result.evidence:
         first_look_se = 0.05 * point.stated / z_two_sided(result.point_alpha)
-        assert point.se == pytest.approx(first_look_se / 2, rel=0.2)
+        assert point.looks == 2 and point.se == pytest.approx(first_look_se / 2, rel=0.2)
     without = check_claim(variance_claim(), RunConfig(profile=dataclasses.replace(profile, second_look=0)))
     assert without.verdict == "inconclusive" and without.point_alpha == pytest.approx(0.01 / (2 + 8))
 

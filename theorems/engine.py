@@ -61,6 +61,10 @@ from theorems.stats import (
 )
 from theorems.verdicts import combine, reading_verdict
 
+# A point's share of α goes mostly to its first look: the second look has four times the
+# replicates, so a tenth of the share (a slightly wider z) costs it nothing it needs.
+FIRST_LOOK_SHARE = 0.9
+
 
 @dataclass
 class Judged:
@@ -72,6 +76,7 @@ class Judged:
     measurement: Measurement
     formula_value: Any
     origin: str = "explore"  # "design", "explore", "targeted" or "shrink"
+    looks: int = 1  # 2: judged on a second, larger measurement
 
     @property
     def design(self) -> bool:
@@ -106,9 +111,11 @@ class ClaimChecker:
         self.explore = max(min(profile.explore, 8), round(profile.explore * claim.search_factor))
         self.examples = max(min(profile.examples, 4), round(profile.examples * claim.search_factor))
         planned = len(self.design) + self.explore + self.examples
-        looks = 2 if profile.second_look else 1  # a point's verdict may be taken twice: see judge_point
         self.claim_alpha = config.alpha
-        self.point_alpha = config.alpha / (planned * len(claim.readings) * looks)
+        per_point = config.alpha / (planned * len(claim.readings))
+        # a point's verdict may be taken twice (judge_point): the first look gets most of its α
+        self.point_alpha = per_point * (FIRST_LOOK_SHARE if profile.second_look else 1.0)
+        self.second_look_alpha = per_point - self.point_alpha
         self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
                                       cap=max(2, int(profile.cap * claim.samples_factor)), max_bytes=config.max_bytes)
         self.cache = cache if cache is not None else MeasurementCache()
@@ -153,7 +160,8 @@ class ClaimChecker:
         return planned_samples(pilot, band=band, alpha=self.point_alpha, z_margin=self.config.profile.z_margin)
 
     # -- judging -----------------------------------------------------------------------------
-    def judge(self, formula: Callable[[Params], Any], reading: Reading, params: Params, origin: str) -> Judged:
+    def judge(self, formula: Callable[[Params], Any], reading: Reading, params: Params, origin: str, *,
+              looks: int = 1) -> Judged:
         point = {**params, **reading.params}
         measurement = self.measure(reading, params)
         p = {**point, **measurement.quantities}
@@ -161,27 +169,29 @@ class ClaimChecker:
         claim = self.claim
         if measurement.se is not None:
             verdict = judge_stochastic(float(measurement.value), measurement.se, value,
-                                       alpha=self.point_alpha, resolution=claim.resolution, atol=claim.atol,
+                                       alpha=self.point_alpha if looks == 1 else self.second_look_alpha,
+                                       resolution=claim.resolution, atol=claim.atol,
                                        scale=claim.scale(p) if claim.scale is not None else None,
                                        relation=claim.relation)
         else:
             verdict = judge_deterministic(measurement.value, value, relation=claim.relation,
                                           rtol=claim.resolution, atol=claim.atol)
-        return Judged(reading.name, point, verdict, measurement, value, origin)
+        return Judged(reading.name, point, verdict, measurement, value, origin, looks)
 
     def judge_point(self, formulas: list[Callable[[Params], Any]], reading: Reading, params: Params,
                     origin: str) -> list[Judged]:
         """Every formula judged at a point; formulas[0] is the stated one. A point measured through
         ``ctx.mean`` whose interval for the stated formula straddles the band gets a second look:
         measured again with ``second_look`` times its replicates (within the cap) and judged on
-        that. Each look is charged in ``point_alpha``, so two looks keep the claim's α."""
+        that. The point's share of α is split between the looks (``FIRST_LOOK_SHARE`` for the
+        first), so two looks keep the claim's α."""
         judged = [self.judge(formula, reading, params, origin) for formula in formulas]
         measurement = judged[0].measurement
         more = min(self.monte_carlo.cap, self.config.profile.second_look * measurement.samples)
         drawn_by_plan = self.cache.key(self.claim, {**params, **reading.params}) in self._planned
         if judged[0].verdict.verdict == INCONCLUSIVE and drawn_by_plan and more > measurement.samples:
             self.measure(reading, params, at_least=more)
-            judged = [self.judge(formula, reading, params, origin) for formula in formulas]
+            judged = [self.judge(formula, reading, params, origin, looks=2) for formula in formulas]
         return judged
 
     def accept(self, reading: Reading) -> Callable[[dict[str, Any]], bool] | None:
@@ -375,7 +385,7 @@ def _point(judged: Judged, *, trace: bool) -> Point:
     return Point(reading=judged.reading, params=canonical(judged.params), estimate=plain(v.estimate),
                  stated=plain(v.stated), ci_low=plain(v.ci_low), ci_high=plain(v.ci_high), se=plain(m.se),
                  detectable=plain(v.detectable), margin=plain(v.margin), samples=m.samples, verdict=v.verdict,
-                 design=judged.design, origin=judged.origin,
+                 design=judged.design, origin=judged.origin, looks=judged.looks,
                  trace=_trace(judged) if trace and m.trace is not None else None)
 
 

@@ -61,6 +61,7 @@ class Point:
     design: bool  # a design point of the claim (drawn in figures) or one the search found
     origin: str  # design | explore | targeted | shrink
     trace: dict[str, Any] | None = None  # {"x": [...], "measured": [...], "stated": [...]} for trajectory figures
+    looks: int = 1  # 2: the first interval straddled the band, and this is the second, larger measurement
 
 
 @dataclass
@@ -123,7 +124,7 @@ class ClaimResult:
     verdict: str  # confirmed | refuted | conditional | inconclusive
     verdict_reason: str
     alpha: float  # this claim's false-alarm budget
-    point_alpha: float  # per evidence point: alpha / (readings × planned points × looks)
+    point_alpha: float  # per evidence point's first look: alpha / (readings × planned points), × 0.9 with second looks
     resolution: float
     atol: float
     readings: list[ReadingVerdict]

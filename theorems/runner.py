@@ -224,7 +224,7 @@ def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: d
         max_memory_mib=config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
         alpha=config.alpha, family_wise_alpha=min(1.0, config.alpha * len(claims)),
         alpha_split=(f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned points"
-                     f"{' and two looks at an unresolved point' if config.profile.second_look else ''} "
+                     f"{' (0.9 of a point’s share for its first look, 0.1 for a second)' if config.profile.second_look else ''} "
                      f"(point_alpha); over the {len(claims)} claim(s) of this run, the expected number of false "
                      f"alarms is at most {config.alpha * len(claims):.3g}"),
         claims_file=claims_file)
