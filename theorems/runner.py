@@ -216,6 +216,7 @@ def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: d
     from theorems.results import Results, RunInfo
     from theorems.verdicts import row_table
 
+    looks = ", 0.9 of a point’s share for its first look and 0.1 for a second" if config.profile.second_look else ""
     run = RunInfo(
         seed=config.seed, profile=config.profile.name, device=str(config.device), device_name=device_name(config.device),
         dtype=str(config.dtype).removeprefix("torch."), python=platform.python_version(), torch=torch.__version__,
@@ -223,10 +224,9 @@ def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: d
         started=started.isoformat(), seconds=round(seconds, 3),
         max_memory_mib=config.max_bytes / 2**20,  # chunk size, which fixes how the random streams are cut
         alpha=config.alpha, family_wise_alpha=min(1.0, config.alpha * len(claims)),
-        alpha_split=(f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned points"
-                     f"{' (0.9 of a point’s share for its first look, 0.1 for a second)' if config.profile.second_look else ''} "
-                     f"(point_alpha); over the {len(claims)} claim(s) of this run, the expected number of false "
-                     f"alarms is at most {config.alpha * len(claims):.3g}"),
+        alpha_split=(f"α = {config.alpha:g} per claim, split by Bonferroni over its readings and planned points "
+                     f"(point_alpha{looks}); over the {len(claims)} claim(s) of this run, the expected number of "
+                     f"false alarms is at most {config.alpha * len(claims):.3g}"),
         claims_file=claims_file)
     return Results(run=run, rows=row_table(claims), claims=claims)
 
