@@ -129,7 +129,7 @@ def _cluster(args: argparse.Namespace):
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     from theorems.distributed import client
 
-    threads = max(1, (os.cpu_count() or 1) // args.workers) if args.workers else None
+    threads = max(1, _cores() // args.workers) if args.workers else None
     with client(workers=args.workers, scheduler=args.scheduler) as dask_client:
         yield dask_client, threads
 

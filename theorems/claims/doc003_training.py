@@ -1513,6 +1513,13 @@ MINIBATCH_DOMAIN = {
 }
 MINIBATCH_DESIGN = tuple({"problem": "least_squares", "d": 5, "N": 16, "b": b, "data_seed": 0}
                          for b in (8, 2, 16, 1, 4))
+MINIBATCH_ASSUMPTIONS = RISK_ASSUMPTIONS[:1] + ("a minibatch is b consecutive examples of a random permutation of "
+                                                "the N training examples: a uniformly random b-subset of them",)
+
+
+def minibatch_fits(p) -> bool:
+    """d ≤ N and the minibatch within the training set."""
+    return p["d"] <= p["N"] and p["b"] <= p["N"]
 
 claim(
     id="minibatch-loss-unbiased",
@@ -1521,11 +1528,10 @@ claim(
     source=Source(NOTES_003, "6.3 Optimizing batch sizes with mini-batch updates"),
     statement=("As before, we conduct random permutations in the training set. The minibatch loss is also an "
                "unbiased estimate of the expected divergence: E[MinibatchLoss(W)] = E[div(f(X; W), g(X))]."),
-    assumptions=RISK_ASSUMPTIONS[:1] + ("a minibatch is b consecutive examples of a random permutation of the N "
-                                         "training examples: a uniformly random b-subset of them",),
+    assumptions=MINIBATCH_ASSUMPTIONS,
     kind="stochastic",
     domain=MINIBATCH_DOMAIN,
-    constraint=lambda p: p["d"] <= p["N"] and p["b"] <= p["N"],
+    constraint=minibatch_fits,
     readings=MINIBATCH_READINGS,
     stated=lambda p: p["full"],
     mutants=(Formula("E[MinibatchLoss] = the divergence at the mean example", lambda p: p["at_mean_example"]),
@@ -1544,11 +1550,10 @@ claim(
     source=Source(NOTES_003, "6.3 Optimizing batch sizes with mini-batch updates"),
     statement=("The variance of the minibatch loss is smaller: Var(Loss) = (1/b) Var(Div), where b is the batch size, "
                "making it b times more stable than the variance of the divergence under SGD (where sample size is 1)."),
-    assumptions=RISK_ASSUMPTIONS[:1] + ("a minibatch is b consecutive examples of a random permutation of the N "
-                                         "training examples: a uniformly random b-subset of them",),
+    assumptions=MINIBATCH_ASSUMPTIONS,
     kind="stochastic",
     domain=MINIBATCH_DOMAIN,
-    constraint=lambda p: p["d"] <= p["N"] and p["b"] <= p["N"],
+    constraint=minibatch_fits,
     readings=MINIBATCH_READINGS,
     stated=lambda p: p["spread"] ** 2 / p["b"],
     mutants=(Formula("Var(Loss) = Var(Div)/b²", lambda p: p["spread"] ** 2 / p["b"] ** 2),
