@@ -23,6 +23,7 @@ from hypothesis.strategies import SearchStrategy
 
 Kind = Literal["stochastic", "bound", "behaviour", "identity", "scaling"]
 Relation = Literal["eq", "le", "ge", "label"]
+Role = Literal["statement", "derivation"]
 Params = Mapping[str, Any]
 
 class ClaimError(Exception):
@@ -124,6 +125,16 @@ class Claim:
     may_diverge: bool = False  # inf/NaN measurements are data (a diverging run), not a broken check
     search_factor: float = 1.0  # multiplies the profile's space-filling and targeted points: below 1 for a
     # costly measurement, which then covers each parameter more coarsely (its coverage says how many points)
+    seed_key: str | None = None  # keys the points' random streams (default: the claim id); claims declaring
+    # the same measurement function and seed_key share their points' measurements
+    role: Role = "statement"  # "derivation": an intermediate line of a derivation; wrong, it is a slip of the
+    # row (a finding attached to it), not an erratum of the row's statement
+    representative: tuple[Params, ...] = ()  # where a reader uses the result: the document's own settings or
+    # the named library's defaults; judged first, and every finding states its effect there
+    materiality: float = 0.0  # relative effect below which a difference is a convention or negligible, never
+    # an erratum (0: any significant difference counts)
+    materiality_reason: str = ""  # why that threshold (required when materiality > 0)
+    correction: str = ""  # the suggested correction, for the errata sheet, when no alternative states it
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -149,6 +160,15 @@ class Claim:
                                  f"got {strategy!r}")
         if not 0 < self.search_factor <= 1:
             raise ValueError(f"claim {self.id}: search_factor must be in (0, 1], got {self.search_factor}")
+        if self.seed_key is not None and not _ID_PATTERN.match(self.seed_key):
+            raise ValueError(f"claim {self.id}: seed_key must be lowercase letters, digits and dashes, "
+                             f"got {self.seed_key!r}")
+        if self.role not in ("statement", "derivation"):
+            raise ValueError(f"claim {self.id}: role must be 'statement' or 'derivation', got {self.role!r}")
+        if not (self.materiality >= 0 and self.materiality < float("inf")):
+            raise ValueError(f"claim {self.id}: materiality must be a relative effect >= 0, got {self.materiality}")
+        if self.materiality > 0 and not self.materiality_reason.strip():
+            raise ValueError(f"claim {self.id}: materiality={self.materiality} needs a materiality_reason")
         if self.resolution < 0 or self.atol < 0:
             raise ValueError(f"claim {self.id}: tolerances must be >= 0, got {self.resolution}, {self.atol}")
         for point in self.design:
@@ -164,6 +184,16 @@ class Claim:
         object.__setattr__(self, "alternatives", tuple(self.alternatives))
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
         object.__setattr__(self, "design", tuple(dict(point) for point in self.design))
+        object.__setattr__(self, "representative", tuple(dict(point) for point in self.representative))
+        for point in self.representative:
+            if set(point) != set(self.domain):
+                raise ValueError(f"claim {self.id}: a representative point must set exactly the domain's parameters "
+                                 f"{sorted(self.domain)}, got {sorted(point)}")
+
+    @property
+    def key(self) -> str:
+        """What the points' random streams are keyed by, beside the run seed and the point."""
+        return self.seed_key or self.id
 
     @property
     def stochastic(self) -> bool:
