@@ -17,6 +17,7 @@ import threading
 import textwrap
 from pathlib import Path
 
+from theorems import __version__
 from theorems.claim import REGISTRY, Claim
 from theorems.profiles import PROFILES
 from theorems.runner import (
@@ -33,15 +34,25 @@ from theorems.runner import (
 
 REPORTS_ROOT = Path("reports")
 
+EXIT_CODES = """exit status:
+  0    the run completed (whatever the verdicts: they are findings)
+  1    a claim's check raised an error (the report is still written), or the run failed
+  2    bad input: nothing was checked and nothing written
+  130  interrupted (Ctrl-C): nothing half-written is left
+  143  terminated (SIGTERM, as `timeout` and CI cancellation send): nothing half-written is left"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="theorycheck",
-        description="Check the claims of deep-learning teaching material by measurement.")
+        description="Check the claims of deep-learning teaching material by measurement.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"theorycheck {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     listing = commands.add_parser("list", help="list the claims")
     listing.add_argument("--claims-file", help="also list the claims declared in this Python file")
+    listing.add_argument("--json", action="store_true", help="one JSON array of the claims, for scripts")
 
     show = commands.add_parser("show", help="show a claim in full, or every claim of an inventory row")
     show.add_argument("claim_id", metavar="ID", help="a claim id (step-size-regimes) or a row ID (003-05)")
@@ -163,17 +174,41 @@ def _pool(args: argparse.Namespace) -> list[Claim]:
     return load_claims_file(args.claims_file) if args.claims_file else list(REGISTRY)
 
 
+@contextlib.contextmanager
+def _into_pipe():
+    """Printing into a pipe that a reader closed early (``theorycheck list | head``) ends quietly."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # the interpreter's final flush must not fail again
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     if args.claims_file:
         load_claims_file(args.claims_file)
-    rows = [(claim.id, claim.kind, ", ".join(claim.inventory_ids), claim.title) for claim in REGISTRY]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        print("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)) + f"  {row[3]}")
+    with _into_pipe():
+        if args.json:
+            import json
+
+            print(json.dumps([{"id": c.id, "kind": c.kind, "inventory_ids": list(c.inventory_ids), "title": c.title,
+                               "document": c.source.document, "section": c.source.section} for c in REGISTRY],
+                             indent=1, ensure_ascii=False))
+            return 0
+        rows = [(claim.id, claim.kind, ", ".join(claim.inventory_ids), claim.title) for claim in REGISTRY]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            print("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)) + f"  {row[3]}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    with _into_pipe():
+        return _cmd_show(args)
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
     if args.claims_file:
         load_claims_file(args.claims_file)
     if args.claim_id in REGISTRY:

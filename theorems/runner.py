@@ -168,10 +168,15 @@ def config_settings(config: RunConfig) -> dict[str, Any]:
 
 
 def git_revision() -> str | None:
+    """The project's own revision: only when theorycheck runs from its own git checkout (installed inside
+    a user's repository, that repository's HEAD is not ours to record)."""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=5, check=True)
-        return out.stdout.strip() or None
+        out = subprocess.run(["git", "rev-parse", "--show-toplevel", "--short", "HEAD"], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, timeout=5, check=True)
+        top, revision = (out.stdout.splitlines() + ["", ""])[:2]
+        if Path(top).resolve() != PROJECT_ROOT or not (PROJECT_ROOT / "theorems" / "__init__.py").is_file():
+            return None
+        return revision.strip() or None
     return None
 
 
