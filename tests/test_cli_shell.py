@@ -65,3 +65,60 @@ def test_git_revision_only_from_the_projects_own_checkout(tmp_path, monkeypatch)
     monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path / "site-packages-like")
     (tmp_path / "site-packages-like").mkdir()
     assert runner.git_revision() is None
+
+
+def test_the_progress_bar_shows_on_a_terminal_of_zero_width(monkeypatch, capsys):
+    """Some CI consoles are terminals that report 0 columns: the bar falls back to 80, not to nothing."""
+    from theorems import cli
+
+    import tqdm.std
+
+    monkeypatch.setattr(cli, "_terminal_columns", lambda: 0)
+    monkeypatch.setattr(tqdm.std, "_screen_shape_wrapper", lambda: (lambda fp: (0, 0)))
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
+    progress, on_point, finished, close = cli._progress([object()], quiet=False)
+    close()
+    assert "|" in capsys.readouterr().err  # the bar itself, not only the counts
+
+
+CLAIMS = '''
+import hypothesis.strategies as st
+from theorems import Formula, Measurement, Source, claim
+
+K = dict(kind="identity", domain={"k": st.integers(0, 3)}, atol=1e-9, source=Source("handout-j.pdf", "§1"))
+
+
+@claim(id="jx-holds", inventory_ids=("jx-01",), statement="f = k", stated=lambda p: p["k"],
+       mutants=[Formula("f = k + 1", lambda p: p["k"] + 1)], **K)
+def holds(p, ctx):
+    return Measurement(float(p["k"]))
+
+
+@claim(id="jx-fails", inventory_ids=("jx-02",), statement="f = k + 1", stated=lambda p: p["k"] + 1,
+       mutants=[Formula("f = k + 2", lambda p: p["k"] + 2)], **K)
+def fails(p, ctx):
+    return Measurement(float(p["k"]))
+'''
+
+
+def test_fail_on_and_junit_for_ci_without_pytest(tmp_path, capsys):
+    import xml.etree.ElementTree as ET
+
+    claims_file = tmp_path / "jx_claims.py"
+    claims_file.write_text(CLAIMS)
+    junit = tmp_path / "junit.xml"
+    common = ["run", "--claims-file", str(claims_file), "--profile", "smoke", "--quiet", "--junit", str(junit)]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0  # findings alone never fail a run
+    assert main([*common, "--out", str(tmp_path / "b"), "--fail-on", "refuted,inconclusive"]) == 3
+    assert "jx-fails" in capsys.readouterr().err
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["jx-fails"].find("failure") is not None and cases["jx-holds"].find("failure") is None
+    properties = {p.get("name"): p.get("value") for p in cases["jx-fails"].iter("property")}
+    assert properties["theorycheck_verdict"] == "refuted" and properties["theorycheck_rows"] == "jx-02"
+    assert properties["theorycheck_finding"] == "erratum"
+
+
+def test_fail_on_names_only_verdicts(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--fail-on", "refuted,wrong"])
+    assert exit_.value.code == 2 and "confirmed, refuted, conditional, inconclusive" in capsys.readouterr().err

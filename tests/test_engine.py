@@ -245,3 +245,20 @@ def test_a_claim_sharing_a_measurement_gets_the_same_result_whichever_claims_ran
     alone = check_claim(loose, config())
     strip = lambda r: dataclasses.replace(r, seconds=0.0)  # noqa: E731
     assert strip(after) == strip(alone)
+
+
+def test_an_error_while_shrinking_keeps_the_refutation_and_reports_the_error():
+    def measure(p, ctx):  # wrong everywhere; raises at x = 0, which only shrinking asks for
+        if p["x"] == 0:
+            raise ValueError("no measurement at x = 0")
+        return Measurement(2 * p["x"])
+
+    claim = Claim(
+        id="toy-shrink-error", title="f = x", inventory_ids=("000-01",), source=SOURCE, statement="f = x",
+        kind="identity", domain={"x": st.floats(0.0, 10.0)}, measure=measure, stated=lambda p: p["x"],
+        mutants=(Formula("f = 2x", lambda p: 2 * p["x"]),), resolution=0.0, atol=1e-9)
+    result = check_claim(claim, config(examples=0))
+    assert result.verdict == "refuted" and result.counterexample is not None
+    assert "shrinking the counterexample stopped at an error: ValueError: no measurement at x = 0" in (
+        result.verdict_reason)
+    assert "Traceback" in result.error and result.mutants[0].verdict == "confirmed"

@@ -105,3 +105,10 @@ def test_a_range_may_depend_on_earlier_parameters():
     assert params["eta"] * params["a"] > 2.5 and params["eta"] <= 3 / params["a"]
     etas = [p.params["eta"] * p.params["a"] for p in result.evidence]
     assert min(etas) < 0.1 and max(etas) > 2.9  # the whole range [0, 3] of ηa is covered
+
+
+def test_shrinking_candidates_keep_the_dimension_type():
+    """A float range is offered 0.0, never the int 0 (torch.optim.Adam rejects betas=(0, 0.999))."""
+    floats, ints = dimension("b", st.floats(0.0, 0.99)), dimension("n", st.integers(-5, 1000))
+    assert list(floats.simpler(0.7345)) and all(type(c) is float for c in floats.simpler(0.7345))
+    assert list(ints.simpler(812)) and all(type(c) is int for c in ints.simpler(812))

@@ -33,8 +33,9 @@ class ClaimError(Exception):
 
 KINDS: tuple[str, ...] = ("stochastic", "bound", "behaviour", "identity", "scaling")
 RELATIONS: tuple[str, ...] = ("eq", "le", "ge", "label")
-_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_ROW_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")  # the catalogue's rows look like 003-04
+# matched with fullmatch: "$" would let a trailing newline through into results.csv and report.md
+_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+_ROW_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,39}")  # the catalogue's rows look like 003-04
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Formula:
     statement: str  # the formula as text, e.g. "Var = σ²/B²"
     value: Callable[[Params], Any]  # p -> predicted value (number, array or behaviour label)
     reading: str | None = None  # restrict to one reading (alternatives that explain one reading)
+    convention: str = ""  # an alternative that is a named reference differing only by a convention: what it is.
+    # Where it is confirmed and the stated formula refuted, the finding is a convention, not an erratum
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ class Claim:
     correction: str = ""  # the suggested correction, for the errata sheet, when no alternative states it
 
     def __post_init__(self) -> None:
-        if not _ID_PATTERN.match(self.id):
+        if not _ID_PATTERN.fullmatch(self.id):
             raise ValueError(f"claim id must be lowercase letters, digits and dashes, got {self.id!r}")
         if self.kind not in KINDS:
             raise ValueError(f"claim {self.id}: kind must be one of {KINDS}, got {self.kind!r}")
@@ -146,7 +149,7 @@ class Claim:
         if not self.inventory_ids:
             raise ValueError(f"claim {self.id}: cite at least one inventory ID")
         for inventory_id in self.inventory_ids:
-            if not isinstance(inventory_id, str) or not _ROW_PATTERN.match(inventory_id):
+            if not isinstance(inventory_id, str) or not _ROW_PATTERN.fullmatch(inventory_id):
                 raise ValueError(f"claim {self.id}: a row ID is a short identifier such as '003-04' (letters, "
                                  f"digits, '.', '_', ':', '-'), got {inventory_id!r}")
         if not self.mutants:
@@ -160,7 +163,7 @@ class Claim:
                                  f"got {strategy!r}")
         if not 0 < self.search_factor <= 1:
             raise ValueError(f"claim {self.id}: search_factor must be in (0, 1], got {self.search_factor}")
-        if self.seed_key is not None and not _ID_PATTERN.match(self.seed_key):
+        if self.seed_key is not None and not _ID_PATTERN.fullmatch(self.seed_key):
             raise ValueError(f"claim {self.id}: seed_key must be lowercase letters, digits and dashes, "
                              f"got {self.seed_key!r}")
         if self.role not in ("statement", "derivation"):

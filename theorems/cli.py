@@ -2,8 +2,9 @@
 
 ``run`` exits 0 when the run completed, whatever the verdicts (they are findings), 1 when a
 claim's check raised an error (the report is written, that claim inconclusive, the traceback on
-stderr), 2 on bad input (nothing is written then), and 130 when interrupted (nothing half-written
-is left).
+stderr) or when its files cannot be written (one line; nothing half-written is left), 2 on bad
+input (found before any work; nothing is written then), and 128 + the signal's number when
+interrupted: 130 for SIGINT, 143 for SIGTERM (nothing half-written is left).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from pathlib import Path
 
 from theorems import __version__
 from theorems.claim import REGISTRY, Claim
+from theorems.distributed import ClusterFailed
 from theorems.profiles import PROFILES
 from theorems.runner import (
+    OutputError,
     UsageError,
+    check_name,
+    check_output_file,
     check_writable,
     default_out_dir,
     load_catalogue,
@@ -29,7 +34,9 @@ from theorems.runner import (
     make_config,
     run_claims,
     select_claims,
+    write_file,
     write_outputs,
+    write_table,
 )
 
 REPORTS_ROOT = Path("reports")
@@ -38,6 +45,7 @@ EXIT_CODES = """exit status:
   0    the run completed (whatever the verdicts: they are findings)
   1    a claim's check raised an error (the report is still written), or the run failed
   2    bad input: nothing was checked and nothing written
+  3    run --fail-on VERDICTS: the run completed and some claim has one of those verdicts
   130  interrupted (Ctrl-C): nothing half-written is left
   143  terminated (SIGTERM, as `timeout` and CI cancellation send): nothing half-written is left"""
 
@@ -73,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-memory", type=float, default=256, metavar="MIB",
                      help="memory cap of one Monte Carlo chunk in MiB (default 256)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--fail-on", type=_verdict_list, default=(), metavar="VERDICTS",
+                     help="exit 3 when a claim has one of these verdicts, e.g. refuted,inconclusive (for CI)")
+    run.add_argument("--junit", type=Path, metavar="FILE",
+                     help="also write the run as a JUnit XML file (one testcase per claim), for CI without pytest")
     _distribution_arguments(run)
 
     calibrate = commands.add_parser("calibrate", help="run claims over many seeds: which verdicts depend on the seed")
@@ -103,20 +115,80 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+VERDICTS = ("confirmed", "refuted", "conditional", "inconclusive")
+FAILED_ON = 3  # the exit status of `run --fail-on` when a listed verdict occurs
+
+
+def _verdict_list(text: str) -> tuple[str, ...]:
+    """``refuted,inconclusive`` as a tuple of verdicts (argparse reports a bad one in one line, exit 2)."""
+    verdicts = tuple(v.strip() for v in text.split(",") if v.strip())
+    unknown = [v for v in verdicts if v not in VERDICTS]
+    if unknown or not verdicts:
+        raise argparse.ArgumentTypeError(f"{text!r}: give verdicts from {', '.join(VERDICTS)}, separated by commas")
+    return verdicts
+
+
 class Interrupts:
-    """Ctrl-C, remembered: a KeyboardInterrupt that a library swallows (hypothesis's gc callback,
-    matplotlib) still ends the run with exit 130 before anything is written."""
+    """Ctrl-C (SIGINT) and SIGTERM (what ``timeout``, a CI cancellation and ``kill`` send),
+    remembered: a KeyboardInterrupt that a library swallows (hypothesis's gc callback, matplotlib)
+    still ends the run, with exit status 128 + the signal's number (130, 143), before anything is
+    written. Inside :meth:`deferred` a signal is only remembered, so that the short section that
+    moves a finished run into place and lists it in the index completes; ``written`` then says
+    where the run is, and the message says so."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
-        self.seen = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.signum: int | None = None  # the first signal received; None for a KeyboardInterrupt raised by code
+        self.deferring = False
+        self.written: Path | None = None
+
+    @property
+    def seen(self) -> bool:
+        return self.signum is not None
 
     def __call__(self, signum, frame) -> None:
-        self.seen = True
-        raise KeyboardInterrupt
+        self.signum = self.signum or signum
+        if not self.deferring:
+            raise KeyboardInterrupt
 
     def check(self) -> None:
         if self.seen:
             raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferred(self):
+        """Signals inside are acted on by the next :meth:`check` after it, not where they arrive."""
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+
+    @contextlib.contextmanager
+    def installed(self):
+        """This handler for SIGINT and SIGTERM while a command runs (signals reach the main thread
+        only), then the previous handlers again."""
+        self.reset()
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {signum: signal.signal(signum, self) for signum in self.SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def report(self) -> int:
+        """Say what an interrupt left written, on stderr; return the exit status."""
+        by = f" by {signal.Signals(self.signum).name}" if self.signum else ""
+        left = f"the run was written in full to {self.written}" if self.written else "nothing was written"
+        print(f"theorycheck: interrupted{by}; {left}", file=sys.stderr)
+        return 128 + (self.signum or signal.SIGINT)
 
 
 INTERRUPTS = Interrupts()
@@ -125,53 +197,62 @@ INTERRUPTS = Interrupts()
 def _distribution_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, metavar="N",
-                       help="spread the claims over N local worker processes (Dask; pip install 'theorycheck[distributed]')")
+                       help="spread the claims over N local worker processes, at most one per core this process may "
+                       "use (Dask; pip install 'theorycheck[distributed]')")
     group.add_argument("--scheduler", metavar="ADDRESS", help="spread the claims over a running Dask cluster")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="with --workers or --scheduler: print the address of the Dask dashboard (bokeh)")
 
 
 @contextlib.contextmanager
 def _cluster(args: argparse.Namespace):
     """A Dask client when --workers or --scheduler asks for one, else None; with the torch threads
-    each local worker may use."""
+    each worker checks with (one: :data:`theorems.runner.CHECK_THREADS`, as a serial run)."""
     if args.workers is None and args.scheduler is None:
+        if args.dashboard:
+            raise UsageError("--dashboard shows a Dask cluster's work: add --workers N or --scheduler ADDRESS")
         yield None, None
         return
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.workers is not None and not 1 <= args.workers <= _cores():
+        raise UsageError(f"--workers must be from 1 to {_cores()} (the cores this process may use), got {args.workers}")
     from theorems.distributed import client
+    from theorems.runner import CHECK_THREADS
 
-    threads = max(1, _cores() // args.workers) if args.workers else None
-    with client(workers=args.workers, scheduler=args.scheduler) as dask_client:
+    threads = CHECK_THREADS  # on a remote scheduler's workers too: the results must not depend on where they ran
+    with client(workers=args.workers, scheduler=args.scheduler, dashboard=args.dashboard) as dask_client:
+        if args.dashboard:
+            print(f"Dask dashboard: {dask_client.dashboard_link}", file=sys.stderr, flush=True)
         yield dask_client, threads
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    INTERRUPTS.seen = False
-    handler = None
-    if threading.current_thread() is threading.main_thread():
-        handler = signal.signal(signal.SIGINT, INTERRUPTS)
-    try:
-        load_catalogue()
-        return COMMANDS[args.command](args)
-    except UsageError as error:
-        print(f"theorycheck: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("theorycheck: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    except Exception:
-        if INTERRUPTS.seen:  # the interrupt surfaced as another library's error
-            print("theorycheck: interrupted; nothing was written", file=sys.stderr)
-            return 130
-        raise
-    finally:
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
+    with INTERRUPTS.installed():
+        try:
+            load_catalogue()
+            return COMMANDS[args.command](args)
+        except UsageError as error:
+            print(f"theorycheck: error: {error}", file=sys.stderr)
+            return 2
+        except OutputError as error:  # found only after the work: a full disk, a folder made read-only
+            print(f"theorycheck: error: {error}", file=sys.stderr)
+            return 1
+        except ClusterFailed as error:  # the Dask cluster failed mid-run
+            print(f"theorycheck: error: {error}; nothing was written", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return INTERRUPTS.report()
+        except Exception:
+            if INTERRUPTS.seen:  # the interrupt surfaced as another library's error
+                return INTERRUPTS.report()
+            raise
 
 
 def _pool(args: argparse.Namespace) -> list[Claim]:
-    return load_claims_file(args.claims_file) if args.claims_file else list(REGISTRY)
+    if not args.claims_file:
+        return list(REGISTRY)
+    check_name(Path(args.claims_file), "--claims-file")
+    return load_claims_file(args.claims_file)
 
 
 @contextlib.contextmanager
@@ -259,7 +340,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                          alpha=args.alpha, max_memory_mib=args.max_memory)
     claims = select_claims(args.claims, _pool(args), claims_file=args.claims_file)
     out_dir = args.out or default_out_dir(REPORTS_ROOT, config)
-    check_writable(out_dir)
+    check_writable(out_dir, fresh=args.out is None)
+    if args.junit is not None:
+        check_output_file(args.junit, "--junit")
     progress, on_point, finished, close = _progress(claims, quiet=args.quiet)
     try:
         with _cluster(args) as (dask_client, threads):
@@ -268,13 +351,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         close()
     INTERRUPTS.check()
-    written = write_outputs(results, out_dir, fresh=args.out is None, processes=_cores())
+    _print_verdicts(results)  # before the files are written: a full disk does not lose them
+    written = write_outputs(results, out_dir, fresh=args.out is None, processes=_cores(),
+                            committing=INTERRUPTS.deferred, on_commit=_commit)
+    INTERRUPTS.check()  # a signal deferred while the run was moved into place
     out_dir = next(p for p in written if p.name == "results.json").parent  # fresh: maybe "<name>-2"
+    report = next((p for p in written if p.name == "report.html"), out_dir)
+    print(f"report: {report}")
+    if args.junit is not None:
+        from theorems.report.junit import junit_xml
+
+        write_file(args.junit, lambda path: path.write_text(junit_xml(results), encoding="utf-8"), "--junit")
+        print(f"junit: {args.junit}")
+    failed = [claim for claim in results.claims if claim.error]
+    for claim in failed:
+        print(f"\ntheorycheck: the check of {claim.id} raised an error:\n{claim.error}", file=sys.stderr)
+    if failed:
+        return 1
+    listed = [claim.id for claim in results.claims if claim.verdict in args.fail_on]
+    if listed:
+        print(f"theorycheck: --fail-on {','.join(args.fail_on)}: {len(listed)} claim(s): {', '.join(listed)}",
+              file=sys.stderr)
+        return FAILED_ON
+    return 0
+
+
+def _commit(run_dir: Path) -> None:
+    """With the run's folder just moved into place (signals deferred): list it in the index when it
+    lies in the reports folder, so that the index and the folders agree whatever interrupts."""
     from theorems.report import update_index
+
+    INTERRUPTS.written = run_dir
+    if run_dir.resolve().parent != REPORTS_ROOT.resolve():
+        return
+    try:
+        update_index(REPORTS_ROOT, run_dir)
+    except OSError as error:
+        raise OutputError(f"the run was written to {run_dir}, but {REPORTS_ROOT / 'index.md'} could not be "
+                          f"updated ({error.strerror or error}); the next run updates it") from None
+
+
+def _print_verdicts(results) -> None:
+    """One line per claim, then the counts of claims and rows, on stdout."""
     from theorems.report.values import format_counts, verdict_counts
 
-    if args.out is None:
-        update_index(REPORTS_ROOT, out_dir)
     width = max(len(c.id) for c in results.claims)
     for claim in results.claims:
         print(f"{claim.verdict:<12} {claim.id:<{width}}  {claim.verdict_reason}")
@@ -282,17 +402,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\n{len(results.claims)} claims: {format_counts(verdict_counts(c.verdict for c in results.claims))}; "
           f"{len(rows)} rows: {format_counts(verdict_counts(r.verdict for r in rows))}; "
           f"in {results.run.seconds:.1f} s on {results.run.device}")
-    report = next((p for p in written if p.name == "report.html"), out_dir)
-    print(f"report: {report}")
-    failed = [claim for claim in results.claims if claim.error]
-    for claim in failed:
-        print(f"\ntheorycheck: the check of {claim.id} raised an error:\n{claim.error}", file=sys.stderr)
-    return 1 if failed else 0
 
 
 def _cores() -> int:
     """The cores this process may use (the figures are drawn on all of them)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _terminal_columns() -> int:
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(0, 0)).columns
 
 
 def _progress(claims: list[Claim], *, quiet: bool):
@@ -308,7 +428,8 @@ def _progress(claims: list[Claim], *, quiet: bool):
         return nothing, None, finished, nothing
     from tqdm import tqdm
 
-    bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=True)
+    sized = _terminal_columns() > 0  # a terminal that reports zero width (some CI consoles) gets 80 columns
+    bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80)
     points = 0
 
     def progress(claim: Claim) -> None:  # as each claim starts
@@ -334,8 +455,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     config = make_config(profile=args.profile, seed=0, device=args.device, alpha=args.alpha)
     claims = select_claims(args.claims, _pool(args), claims_file=args.claims_file)
-    if args.csv is not None and not args.csv.parent.is_dir():
-        raise UsageError(f"--csv {args.csv}: folder {args.csv.parent} does not exist")
+    if args.csv is not None:
+        check_output_file(args.csv, "--csv")
     with _cluster(args) as (dask_client, threads):
         table = calibrate(claims, config, range(args.seeds), claims_file=args.claims_file,
                           progress=lambda seed: print(f"seed {seed} …", file=sys.stderr, flush=True),
@@ -344,7 +465,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print()
     print(false_alarm_summary(table, seeds=args.seeds, alpha=args.alpha))
     if args.csv is not None:
-        table.to_csv(args.csv, index=False)
+        write_table(table, args.csv)
     return 0
 
 
@@ -357,8 +478,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError(f"--examples must be >= 1, got {args.examples}")
     if args.repeats < 1:
         raise UsageError(f"--repeats must be >= 1, got {args.repeats}")
-    if args.csv is not None and not args.csv.parent.is_dir():
-        raise UsageError(f"--csv {args.csv}: folder {args.csv.parent} does not exist")
+    if args.csv is not None:
+        check_output_file(args.csv, "--csv")
     config = make_config(profile=args.profile or "standard", seed=0, device=args.device, dtype=args.dtype,
                          max_memory_mib=args.max_memory)
     if args.catalogue:
@@ -368,7 +489,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         table = benchmark_minibatch_variance(config, examples=args.examples, repeats=args.repeats)
     print(table.to_string(index=False))
     if args.csv is not None:
-        table.to_csv(args.csv, index=False)
+        write_table(table, args.csv)
     return 0
 
 

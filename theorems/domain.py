@@ -31,6 +31,8 @@ import numpy as np
 from hypothesis.strategies import SearchStrategy
 from scipy.stats import qmc
 
+from theorems.claim import ClaimError
+
 WIDE = 100.0  # hi/lo (or the integer count) from which a range is also covered on a log scale
 
 
@@ -78,14 +80,15 @@ class Dimension:
 
     def simpler(self, value: Any) -> Iterator[Any]:
         """Candidates simpler than ``value``, simplest first (hypothesis's order: toward zero,
-        toward the first choice, toward short decimals)."""
+        toward the first choice, toward short decimals). Each has the dimension's type: a float
+        range is offered 0.0, never the int 0 (``torch.optim.Adam`` rejects ``betas=(0, 0.999)``)."""
         if self.kind == "choice":
             index = self.choices.index(value) if value in self.choices else 0
             yield from self.choices[:index]
             return
         if self.kind not in ("int", "float"):
             return
-        target = min(max(0, self.low), self.high)
+        target = (int if self.kind == "int" else float)(min(max(0, self.low), self.high))
         if value == target:
             return
         yield target
@@ -107,8 +110,12 @@ class Dimension:
 
 
 def dimension(name: str, strategy: SearchStrategy) -> Dimension:
-    """Read a hypothesis strategy as a Dimension (opaque if it is not a plain range or choice)."""
-    inner = getattr(strategy, "wrapped_strategy", strategy)
+    """Read a hypothesis strategy as a Dimension (opaque if it is not a plain range or choice).
+    An invalid strategy (``st.floats(2, 1)``, ``st.sampled_from([])``) is a ClaimError naming the parameter."""
+    try:
+        inner = getattr(strategy, "wrapped_strategy", strategy)
+    except hypothesis.errors.InvalidArgument as error:
+        raise ClaimError(f"parameter {name!r}: {strategy!r} is not a valid domain: {error}") from None
     kind = type(inner).__name__
     if kind == "IntegersStrategy" and inner.start is not None and inner.end is not None:
         return Dimension(name, "int", low=inner.start, high=inner.end, strategy=strategy)
@@ -138,7 +145,7 @@ def space_filling(dims: Sequence[Dimension], n: int, *, seed: int,
         return [{}] if not dims and n > 0 else []
     fixed = dict(fixed or {})
     rng = np.random.default_rng(seed)
-    drawn = {d.name: _hypothesis_draws(d.strategy, 8 * n, seed) for d in dims if d.kind == "opaque"}
+    drawn = {d.name: _hypothesis_draws(d.name, d.strategy, 8 * n, seed) for d in dims if d.kind == "opaque"}
     wide = any(d.wide or d.depends is not None for d in dims)
     sets = [(n, False)] + ([(max(1, n // 4), True)] if wide else [])
     points: list[dict[str, Any]] = []
@@ -152,7 +159,7 @@ def space_filling(dims: Sequence[Dimension], n: int, *, seed: int,
             for i, d in enumerate(dims):
                 concrete = d.resolve({**fixed, **point})
                 if concrete.kind == "opaque":
-                    values = drawn.get(d.name) or _hypothesis_draws(concrete.strategy, 1, seed + row)
+                    values = drawn.get(d.name) or _hypothesis_draws(d.name, concrete.strategy, 1, seed + row)
                     point[d.name] = values[row % len(values)]
                 else:
                     point[d.name] = concrete.at(u[i], log=log)
@@ -167,8 +174,9 @@ def space_filling(dims: Sequence[Dimension], n: int, *, seed: int,
     return points
 
 
-def _hypothesis_draws(strategy: SearchStrategy, n: int, seed: int) -> list[Any]:
-    """n values of an opaque strategy, drawn by hypothesis deterministically for ``seed``."""
+def _hypothesis_draws(name: str, strategy: SearchStrategy, n: int, seed: int) -> list[Any]:
+    """n values of parameter ``name``'s opaque strategy, drawn by hypothesis deterministically for
+    ``seed``; a ClaimError if it has none (an empty or invalid domain)."""
     values: list[Any] = []
 
     def collect(value: Any) -> bool:
@@ -182,8 +190,10 @@ def _hypothesis_draws(strategy: SearchStrategy, n: int, seed: int) -> list[Any]:
         hypothesis.find(strategy, collect, settings=settings, random=random.Random(seed))
     except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
         pass
+    except hypothesis.errors.InvalidArgument as error:
+        raise ClaimError(f"parameter {name!r}: {strategy!r} is not a valid domain: {error}") from None
     if not values:
-        raise ValueError(f"hypothesis could not draw any value from {strategy!r}")
+        raise ClaimError(f"parameter {name!r}: hypothesis could not draw any value from {strategy!r}")
     return values
 
 

@@ -4,10 +4,10 @@
 - :class:`Context`: the device, the point's generator and the planned Monte Carlo mean, as a
   claim's ``measure(params, ctx)`` sees them;
 - :func:`point_seed`: every point's random numbers come from a generator seeded by (run seed,
-  measurement function, point), so a claim's result does not depend on which other claims ran or
-  in what order;
+  the claim's key, point), so a claim's result does not depend on which other claims ran, in what
+  order, or where its code lives (module, function or file names);
 - :class:`MeasurementCache`: measurements shared, within a run, by claims registering the same
-  measurement function;
+  measurement function under the same key (``seed_key``);
 - :func:`validate`: what a measurement returned, as a Measurement, or a :class:`ClaimError`.
 """
 
@@ -81,33 +81,33 @@ def point_seed(run_seed: int, key: str, reading: str, params: Params) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
 
 
-def measure_key(claim: Claim) -> str:
-    """Names a claim's measurement function: claims registering the same function share it."""
-    return f"{claim.measure.__module__}.{claim.measure.__qualname__}"
+CacheKey = tuple[Callable[..., Any], str, str]  # (measurement function, claim key, point as JSON)
 
 
 class MeasurementCache:
-    """Measurements of one run, per (measurement function, point), shared by the claims using them.
+    """Measurements of one run, per (measurement function, claim key, point), shared by the claims
+    registering that function under that key (:attr:`Claim.key`, i.e. a common ``seed_key``).
 
-    A deterministic measurement is the same whichever claim asks. A Monte Carlo one is not: its
-    sample size is planned for the claim that drew it (its formula, band and α), so another claim
-    measures the point again under its own plan. Either way a claim's result does not depend on
-    which claims ran before it."""
+    The key is the function object, never its import path: moving or renaming code changes nothing.
+    A deterministic measurement is the same whichever claim asks (its generator is seeded by the
+    key and the point alone). A Monte Carlo one is not: its sample size is planned for the claim
+    that drew it (its formula, band and α), so another claim measures the point again under its own
+    plan. Either way a claim's result does not depend on which claims ran before it."""
 
     def __init__(self) -> None:
-        self._store: dict[str, tuple[str, Measurement]] = {}
+        self._store: dict[CacheKey, tuple[str, Measurement]] = {}
 
     @staticmethod
-    def key(claim: Claim, point: Params) -> str:
-        return json.dumps([measure_key(claim), canonical(point)], sort_keys=True)
+    def key(claim: Claim, point: Params) -> CacheKey:
+        return claim.measure, claim.key, json.dumps(canonical(point), sort_keys=True)
 
-    def get(self, key: str, claim: Claim) -> Measurement | None:
+    def get(self, key: CacheKey, claim: Claim) -> Measurement | None:
         owner, measurement = self._store.get(key, (None, None))
         if measurement is None or (measurement.se is not None and owner != claim.id):
             return None
         return measurement
 
-    def put(self, key: str, claim: Claim, measurement: Measurement) -> None:
+    def put(self, key: CacheKey, claim: Claim, measurement: Measurement) -> None:
         self._store[key] = (claim.id, measurement)
 
 
@@ -121,12 +121,19 @@ def validate(claim: Claim, measurement: Any) -> Measurement:
     if value is None:
         raise ClaimError("the measurement's value is None")
     if isinstance(value, str):
+        if claim.relation != "label":
+            raise ClaimError(f"the measurement's value is the label {value!r}, but the claim compares numbers "
+                             f"(relation {claim.relation!r}); a label needs relation='label'")
         return measurement
     try:
         array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ClaimError(f"the measurement's value is a {type(value).__name__}, not a number, an array or a "
                          "label") from None
+    if array.size == 0:
+        raise ClaimError(f"the measurement's value is empty (shape {array.shape}): there is nothing to compare")
+    if measurement.se is not None and measurement.se < 0:
+        raise ClaimError(f"the measurement's standard error is negative ({measurement.se})")
     finite = bool(np.all(np.isfinite(array))) and (measurement.se is None or math.isfinite(measurement.se))
     if not finite and not claim.may_diverge:
         raise ClaimError(f"the measurement is not finite ({plain(value) if array.size < 8 else 'an array with inf/nan'}"

@@ -16,12 +16,14 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,15 @@ _LOADED_FROM: dict[Path, list[str]] = {}  # claims file -> ids it registered
 
 def load_claims_file(path: str | os.PathLike) -> list[Claim]:
     """Import a user's claims file and return the claims it registered."""
+    _, claims = import_claims_file(path)
+    if not claims:
+        raise UsageError(f"claims file {path} declares no claims (use @theorems.claim(...))")
+    return claims
+
+
+def import_claims_file(path: str | os.PathLike) -> tuple[types.ModuleType, list[Claim]]:
+    """Import a user's claims file: the module and the claims it registered (maybe none: the pytest
+    plugin collects such a file as an ordinary test module)."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"claims file not found: {path}")
@@ -61,7 +72,7 @@ def load_claims_file(path: str | os.PathLike) -> list[Claim]:
         REGISTRY.remove(claim_id)
     before = {claim.id for claim in REGISTRY}
     digest = hashlib.blake2b(str(path.resolve()).encode(), digest_size=6).hexdigest()
-    name = f"theorycheck_user_claims_{path.stem}_{digest}"  # stable: measurements are seeded by module name
+    name = f"theorycheck_user_claims_{path.stem}_{digest}"  # unique per file; seeds never depend on it
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"claims file is not a Python file: {path}")
@@ -69,20 +80,22 @@ def load_claims_file(path: str | os.PathLike) -> list[Claim]:
     try:
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    except Exception as error:  # any failure of the user's code is bad input, reported in one line
+    except (Exception, SystemExit) as error:  # any failure of the user's code (sys.exit too) is bad input;
+        # KeyboardInterrupt still interrupts. The claims it registered before failing go too.
         sys.modules.pop(name, None)
+        for claim_id in [claim.id for claim in REGISTRY if claim.id not in before]:
+            REGISTRY.remove(claim_id)
         raise UsageError(f"claims file {path} failed to import: {type(error).__name__}: {error}") from error
     added = [claim for claim in REGISTRY if claim.id not in before]
     _LOADED_FROM[path.resolve()] = [claim.id for claim in added]
-    if not added:
-        raise UsageError(f"claims file {path} declares no claims (use @theorems.claim(...))")
-    return added
+    return module, added
 
 
 def select_claims(patterns: Sequence[str] | None, pool: Sequence[Claim] | None = None, *,
                   claims_file: str | None = None) -> list[Claim]:
     """Claims matching any pattern (glob on id or row ID) in ``pool`` (default: all registered);
-    ``claims_file`` names the file the pool came from, for the messages."""
+    ``claims_file`` names the file the pool came from, for the messages. Every pattern must match
+    a claim: a mistyped one among good ones is bad input, not silently a smaller run."""
     pool = list(REGISTRY) if pool is None else list(pool)
     if not patterns:
         return pool
@@ -90,15 +103,18 @@ def select_claims(patterns: Sequence[str] | None, pool: Sequence[Claim] | None =
 
     if any(not pattern.strip() for pattern in patterns):
         raise UsageError("--claims got an empty pattern: give a claim id or row ID, or a glob such as 'gd-*'")
-    chosen = [c for c in pool if any(fnmatch.fnmatch(name, pattern) for pattern in patterns
-                                     for name in (c.id, *c.inventory_ids))]
-    if not chosen:
+
+    def matches(claim: Claim, pattern: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for name in (claim.id, *claim.inventory_ids))
+
+    unmatched = [p for p in patterns if not any(matches(c, p) for c in pool)]
+    if unmatched:
         where = (f"the claims of {claims_file} (with --claims-file only that file's claims run; drop "
                  f"--claims-file to select from the catalogue)" if claims_file else "the catalogue")
         listing = f"theorycheck list{f' --claims-file {claims_file}' if claims_file else ''}"
-        raise UsageError(f"no claim matches {', '.join(repr(p) for p in patterns)} in {where}; `{listing}` "
+        raise UsageError(f"no claim matches {', '.join(repr(p) for p in unmatched)} in {where}; `{listing}` "
                          "shows the claims")
-    return chosen
+    return [c for c in pool if any(matches(c, p) for p in patterns)]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -134,7 +150,29 @@ def device_name(device: torch.device) -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return f"{model} ({torch.get_num_threads()} threads)"
+    return f"{model} ({CHECK_THREADS} thread per checking process)"
+
+
+# torch's intra-op threads in a process that checks claims. torch splits a reduction (a sum, a mean,
+# batch norm's statistics) between its threads, so the last bits of a result depend on how many there
+# are, and those bits choose the element a deterministic check reports and steer the targeted search.
+# With one thread per process every run sums in the same order; parallelism comes from processes
+# (--workers, a Dask cluster, pytest -n), which was also the faster choice at smoke (README).
+CHECK_THREADS = 1
+
+
+@contextlib.contextmanager
+def check_threads() -> Iterator[None]:
+    """torch's intra-op threads set to :data:`CHECK_THREADS` while claims are checked in this
+    process, then restored, so that code around the run keeps its own setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(CHECK_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32", alpha: float = 0.01,
@@ -196,25 +234,36 @@ def run_claims(claims: Sequence[Claim], config: RunConfig, *, claims_file: str |
         from theorems.distributed import check_claims
 
         settings = config_settings(config)
-        results = check_claims(dask_client, [(claim, settings) for claim in claims], claims_file=claims_file,
-                               threads=threads, finished=lambda i, result: finished and finished(claims[i], result))
-    else:
-        results = []
-        cache = MeasurementCache()  # claims registering the same measurement share its points
-        for claim in claims:
-            if progress is not None:
-                progress(claim)
-            results.append(check_claim(claim, config, cache=cache, on_point=on_point))
+        names: set[str] = set()  # the devices the workers checked on
+
+        def checked(index: int, result: ClaimResult, name: str) -> None:
+            names.add(name)
             if finished is not None:
-                finished(claim, results[-1])
+                finished(claims[index], result)
+
+        results = check_claims(dask_client, [(claim, settings) for claim in claims], claims_file=claims_file,
+                               threads=threads, finished=checked)
+        run_device_names = "; ".join(sorted(names))
+    else:
+        run_device_names = None
+        results = []
+        cache = MeasurementCache()  # claims registering the same measurement under one seed_key share its points
+        with check_threads():
+            for claim in claims:
+                if progress is not None:
+                    progress(claim)
+                results.append(check_claim(claim, config, cache=cache, on_point=on_point))
+                if finished is not None:
+                    finished(claim, results[-1])
     return assemble_results(results, config, started=started, seconds=time.perf_counter() - start,
-                            claims_file=claims_file)
+                            claims_file=claims_file, device_names=run_device_names)
 
 
 def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: dt.datetime, seconds: float,
-                     claims_file: str | None) -> Results:
+                     claims_file: str | None, device_names: str | None = None) -> Results:
     """The results of a run from its checked claims: the run's settings and versions, the row
-    table, the claims. Used by :func:`run_claims` and the pytest plugin."""
+    table, the claims. Used by :func:`run_claims` and the pytest plugin. ``device_names`` names the
+    devices the claims were checked on when not this process's ``config.device`` (Dask workers')."""
     import numpy as np
     import torch
 
@@ -223,7 +272,8 @@ def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: d
 
     looks = ", 0.9 of a point’s share for its first look and 0.1 for a second" if config.profile.second_look else ""
     run = RunInfo(
-        seed=config.seed, profile=config.profile.name, device=str(config.device), device_name=device_name(config.device),
+        seed=config.seed, profile=config.profile.name, device=str(config.device),
+        device_name=device_names or device_name(config.device),
         dtype=str(config.dtype).removeprefix("torch."), python=platform.python_version(), torch=torch.__version__,
         numpy=np.__version__, theorycheck=theorems.__version__, git_revision=git_revision(),
         started=started.isoformat(), seconds=round(seconds, 3),
@@ -243,27 +293,104 @@ def catalogue_claims() -> list[Claim]:
 
 
 def results_table(results: Results) -> pd.DataFrame:
-    """One row per evidence point, for results.csv."""
-    import pandas as pd
-
-    measured = ["estimate", "stated", "ci_low", "ci_high", "se", "detectable", "samples", "verdict"]
-    rows = [{"claim": claim.id, "claim_verdict": claim.verdict, "inventory_ids": " ".join(claim.inventory_ids),
-             "reading": point.reading, "params": json.dumps(point.params, sort_keys=True, ensure_ascii=False),
-             **{key: getattr(point, key) for key in measured}}
-            for claim in results.claims for point in claim.evidence]
-    return pd.DataFrame(rows, columns=["claim", "claim_verdict", "inventory_ids", "reading", "params", *measured])
+    """One row per evidence point, for results.csv (:meth:`Results.to_dataframe`)."""
+    return results.to_dataframe()
 
 
-def check_writable(out_dir: Path, option: str = "--out") -> None:
-    """Raise UsageError, before any work, if ``out_dir`` cannot be created or written into."""
+def params_table(results: Results) -> pd.DataFrame:
+    """One row per evidence point and parameter, for results-params.csv."""
+    from theorems.report.tables import params_frame
+
+    return params_frame(results)
+
+
+MANIFEST = ".theorycheck-files"  # in a run's folder: the files the run wrote, one a line
+PARTIAL = re.compile(r"^\..*\.partial-(\d+)-")  # a run's folder while it is written, named with its pid
+
+
+class OutputError(RuntimeError):
+    """Files that could not be written after the work was done (a full disk, a folder made read-only
+    meanwhile): reported in one line, exit status 1; nothing half-written is left."""
+
+
+def check_writable(out_dir: Path, option: str = "--out", *, fresh: bool = False) -> None:
+    """Raise UsageError, before any work, if the run cannot be written to ``out_dir``: a name the
+    filesystem refuses, a link, a file, a folder holding anything a run did not write (unless
+    ``fresh``: then a taken name gets ``-2``), or a place where the run's temporary folder (beside
+    ``out_dir``) cannot be made."""
     out_dir = Path(out_dir)
+    check_name(out_dir, option)
+    if not fresh:
+        _check_replaceable(out_dir, option)
+    _check_can_write_under(out_dir.parent, option, out_dir)  # the temporary folder, and the move
+
+
+def _check_replaceable(out_dir: Path, option: str) -> None:
+    """Raise UsageError unless ``out_dir`` is new, empty, or a previous run's folder that can be swapped out."""
+    if out_dir.is_symlink():
+        raise UsageError(f"{option} {out_dir} is a link (to {os.readlink(out_dir)}); a run is written into a "
+                         f"folder, never through a link: name the folder itself")
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{option} {out_dir} exists and is not a folder")
-    ancestor = out_dir
+    if not out_dir.is_dir():
+        return
+    foreign = files_not_of_a_run(out_dir)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        older = (" (a run written before runs listed their files in .theorycheck-files is one: remove it "
+                 "yourself)") if not (out_dir / MANIFEST).exists() and (out_dir / "results.json").exists() else ""
+        raise UsageError(f"{option} {out_dir} holds files that no theorycheck run wrote ({shown}); a run "
+                         f"replaces only a run: choose an empty or new folder{older}")
+    _check_can_write_under(out_dir, option, out_dir)  # moving a folder updates its ".." entry
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Raise UsageError, before any work, if a file (a CSV table) cannot be written at ``path``."""
+    path = Path(path)
+    check_name(path, option)
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option} {path}: folder {path.parent} does not exist")
+    _check_can_write_under(path.parent, option, path)
+
+
+def check_name(path: Path, option: str) -> None:
+    """Raise UsageError if ``path``, or a part of it, is longer than its filesystem allows."""
+    path = Path(path)
+    ancestor = next((p for p in path.absolute().parents if _exists(p)), Path("/"))
+    name_max, path_max = (_path_limit(ancestor, key, default) for key, default in
+                          (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)))
+    long_part = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
+    if long_part is not None:
+        raise UsageError(f"{option} {path}: the name {long_part[:24]}… is {len(os.fsencode(long_part))} bytes "
+                         f"long; this filesystem allows {name_max}")
+    if len(os.fsencode(path.absolute())) >= path_max:
+        raise UsageError(f"{option} {path}: the path is {len(os.fsencode(path.absolute()))} bytes long; this "
+                         f"system allows {path_max - 1}")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long to look up
+        return False
+
+
+def _path_limit(folder: Path, key: str, default: int) -> int:
+    try:
+        return os.pathconf(folder, key)
+    except (OSError, ValueError):
+        return default
+
+
+def _check_can_write_under(path: Path, option: str, out: Path) -> None:
+    """Raise UsageError unless a file can be made in ``path``, or in its nearest existing ancestor."""
+    ancestor = path
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise UsageError(f"{option} {out_dir} lies beneath {ancestor}, which is a file, not a folder")
+        raise UsageError(f"{option} {out} lies beneath {ancestor}, which is a file, not a folder")
     try:
         with tempfile.TemporaryFile(dir=ancestor):
             pass
@@ -271,40 +398,134 @@ def check_writable(out_dir: Path, option: str = "--out") -> None:
         raise UsageError(f"cannot write under {ancestor} ({error.strerror or error}); choose another {option}") from None
 
 
-def write_outputs(results: Results, out_dir: Path, *, fresh: bool = False, processes: int = 1) -> list[Path]:
+def files_not_of_a_run(folder: Path) -> list[str]:
+    """What in ``folder`` no theorycheck run wrote: all of it unless it is a run's folder (its
+    :data:`MANIFEST` lists the run's files), else what the list leaves out (a user's notes, a
+    figure of their own)."""
+    try:
+        ours = set((folder / MANIFEST).read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return sorted(os.listdir(folder))  # not a run: only its top level is looked at (--out ~)
+    ours |= {MANIFEST, *(str(parent) for name in ours for parent in Path(name).parents if parent != Path("."))}
+    return [name for name in sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if name not in ours]
+
+
+def write_outputs(results: Results, out_dir: Path, *, fresh: bool = False, processes: int = 1,
+                  committing: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                  on_commit: Callable[[Path], Any] | None = None) -> list[Path]:
     """Write results.json, results.csv and the report into ``out_dir`` atomically.
 
-    With ``fresh``, ``out_dir`` names a new folder: if another run took that name meanwhile, this
-    one gets ``<name>-2`` (``-3`` …), claimed atomically, so no run ever replaces another.
-    ``processes`` draws the figures in that many worker processes (:func:`theorems.report.render_figures`).
+    The files are written into a temporary folder beside ``out_dir`` (``.<name>.partial-<pid>-…``;
+    those of dead processes are removed first), listed in its :data:`MANIFEST`, and moved into place
+    whole: a new run's folder appears, or a previous run in ``out_dir`` is swapped for it, never
+    mixed with it. A folder holding anything a run did not write is never replaced. With ``fresh``,
+    ``out_dir`` names a new folder: if another run took that name meanwhile, this one gets
+    ``<name>-2`` (``-3`` …), claimed atomically, so no run ever replaces another. The move and then
+    ``on_commit(folder)`` run inside ``committing()`` (the command line defers signals there, so the
+    run's folder and the index that lists it agree). ``processes`` draws the figures in that many
+    worker processes (:func:`theorems.report.render_figures`). Raises :class:`OutputError` when a
+    file cannot be written (nothing is left then).
     """
     from theorems.report import write_report
 
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    with _or_nothing_written(out_dir):
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(out_dir.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:100]}.partial-{os.getpid()}-", dir=out_dir.parent))
+    retired = staging.with_name(f"{staging.name}-replaced")
     umask = os.umask(0)
     os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the report folder is not
     try:
-        results.dump(staging / "results.json")
-        results_table(results).to_csv(staging / "results.csv", index=False)
-        write_report(results, staging, processes=processes)
-        written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-        if fresh:
-            out_dir = _claim_new_folder(out_dir)
-            os.replace(staging, out_dir)  # onto the empty folder just claimed
-        elif not out_dir.exists():
-            staging.rename(out_dir)
-        else:
-            for entry in sorted(staging.iterdir()):
-                target = out_dir / entry.name
-                if target.is_dir() and not target.is_symlink():
-                    shutil.rmtree(target)
-                os.replace(entry, target)
+        with _or_nothing_written(out_dir):
+            staging.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the report folder is not
+            results.dump(staging / "results.json")
+            results_table(results).to_csv(staging / "results.csv", index=False)
+            params_table(results).to_csv(staging / "results-params.csv", index=False)
+            write_report(results, staging, processes=processes)
+            written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+            (staging / MANIFEST).write_text("".join(f"{p.as_posix()}\n" for p in written), encoding="utf-8")
+        with committing():
+            with _or_nothing_written(out_dir):
+                out_dir = _move_into_place(staging, out_dir, retired, fresh=fresh)
+            if on_commit is not None:
+                on_commit(out_dir)
         return [out_dir / p for p in written]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _or_nothing_written(out_dir: Path) -> Iterator[None]:
+    """An OSError inside (a full disk, a folder made read-only meanwhile) as an :class:`OutputError`."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"cannot write the run to {out_dir}: {error.strerror or error}; "
+                          "nothing was written") from None
+
+
+def _move_into_place(staging: Path, out_dir: Path, retired: Path, *, fresh: bool) -> Path:
+    """Move the finished ``staging`` folder to ``out_dir`` (a new ``<name>-N`` with ``fresh``), swapping a
+    previous run there out to ``retired``; return the folder the run now is in."""
+    if fresh:
+        out_dir = _claim_new_folder(out_dir)
+    if not out_dir.exists() or not any(out_dir.iterdir()):
+        os.replace(staging, out_dir)  # a new name, or onto an empty folder (the one just claimed)
+    else:
+        foreign = files_not_of_a_run(out_dir)  # checked before the work; a user may have added files since
+        if foreign:
+            raise OutputError(f"{out_dir} now holds files that no theorycheck run wrote "
+                              f"({', '.join(foreign[:3])}); it was left as it was, and nothing was written")
+        out_dir.rename(retired)
+        try:
+            staging.rename(out_dir)
+        except OSError:
+            retired.rename(out_dir)  # the previous run, back as it was
+            raise
+    return out_dir
+
+
+def remove_stale_partials(folder: Path) -> None:
+    """Remove the temporary folders (``.<name>.partial-<pid>-…``) that runs killed before they could
+    clean up (SIGKILL, a power cut) left in ``folder``: those whose process no longer exists."""
+    with contextlib.suppress(OSError):  # a folder that cannot be listed has none to remove
+        for entry in folder.iterdir():
+            match = PARTIAL.match(entry.name)
+            if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    return True
+
+
+def write_table(table: pd.DataFrame, path: Path, option: str = "--csv") -> None:
+    """Write ``table`` as CSV to ``path`` whole, or raise :class:`OutputError` and leave no part of it."""
+    write_file(path, lambda temporary: table.to_csv(temporary, index=False), option)
+
+
+def write_file(path: Path, write: Callable[[Path], Any], option: str) -> None:
+    """``write`` a file at a temporary name beside ``path``, then move it into place: the file is
+    whole or absent; a failure raises :class:`OutputError` and leaves no part of it."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name[:100]}.partial-{os.getpid()}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {option} {path}: {error.strerror or error}") from None
+        raise
 
 
 def _claim_new_folder(base: Path) -> Path:

@@ -79,6 +79,8 @@ def band_of(stated: float, *, resolution: float, scale: float | None, atol: floa
 def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float, resolution: float,
                      scale: float | None, relation: str, atol: float = 0.0) -> PointVerdict:
     """The interval rule above, for relation "eq", "le" (estimate ≤ stated) or "ge"."""
+    if se < 0:  # its interval would be inverted: an exact match refuted
+        raise ClaimError(f"a standard error is never negative, got {se}")
     stated = float(stated)
     band, scale = band_of(stated, resolution=resolution, scale=scale, atol=atol)
     z = z_two_sided(alpha)
@@ -107,10 +109,12 @@ def judge_stochastic(estimate: float, se: float, stated: float, *, alpha: float,
 def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: float, atol: float) -> PointVerdict:
     """Elementwise comparison; reports the element that fails worst (or is closest to failing),
     relative to the size of the stated value."""
-    if relation == "label" or isinstance(measured, str):
+    if relation == "label":
         verdict = CONFIRMED if measured == stated else REFUTED
         return PointVerdict(measured, stated, measured, measured, verdict)
     m = _as_float_array(measured)
+    if m.size == 0:  # agreement at no element is no agreement
+        raise ClaimError(f"nothing to compare: the measured value is empty (shape {m.shape})")
     s = np.broadcast_to(_as_float_array(stated), m.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         tol = atol + rtol * np.abs(s)
@@ -127,11 +131,10 @@ def judge_deterministic(measured: Any, stated: Any, *, relation: str, rtol: floa
         # binding one, not one where both sides have shrunk to rounding level.
         relative = slack / np.where(tol + np.abs(s) > 0, tol + np.abs(s), 1.0)
         relative = np.where(np.isnan(relative), np.where(slack < 0, -np.inf, np.inf), relative)  # ∞/∞
-    worst = int(np.argmin(relative)) if relative.size else 0
-    verdict = CONFIRMED if slack.size == 0 or bool(np.all(slack >= 0)) else REFUTED
-    est, st = (float(m.flat[worst]), float(s.flat[worst])) if m.size else (math.nan, math.nan)
-    margin = float(relative.flat[worst]) if m.size else None
-    return PointVerdict(est, st, est, est, verdict, None, worst if m.ndim else None, margin=margin)
+    worst = int(np.argmin(relative))
+    verdict = CONFIRMED if bool(np.all(slack >= 0)) else REFUTED
+    est, st = float(m.flat[worst]), float(s.flat[worst])
+    return PointVerdict(est, st, est, est, verdict, None, worst if m.ndim else None, margin=float(relative.flat[worst]))
 
 
 def _as_float_array(x: Any) -> np.ndarray:

@@ -2,20 +2,26 @@
 
 Each run is a subfolder holding a ``results.json``; folders whose name starts with a dot (the
 runner's temporary folders), symlinks (``latest`` itself) and folders without a results.json that
-:meth:`Results.load <theorems.results.Results.load>` reads (none, half written, another schema
-version) are skipped. Files are replaced atomically (write a temporary file, then ``os.replace``),
-so a reader never sees half an index.
+:meth:`Results.load <theorems.results.Results.load>` reads are skipped: none (not a run), or one
+of another schema version, damaged or edited by hand (with a :class:`SkippedRunWarning`). Files
+are replaced atomically (write a temporary file, then ``os.replace``), so a reader never sees
+half an index.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 from theorems.report.values import format_counts, format_value, verdict_counts
 from theorems.results import Results, ResultsError
+
+
+class SkippedRunWarning(UserWarning):
+    """A folder under the reports folder holds a results.json this version cannot read."""
 
 
 def update_index(reports_root: Path, run_dir: Path) -> Path:
@@ -57,12 +63,15 @@ def _runs(reports_root: Path, run_name: str) -> list[tuple[str, Results]]:
     for child in sorted(reports_root.iterdir()):
         if child.name.startswith(".") or child.is_symlink() or not child.is_dir():
             continue
+        if not (child / "results.json").exists() and child.name != run_name:
+            continue  # not a run folder
         try:
             results = Results.load(child / "results.json")
-        except ResultsError:
+        except ResultsError as error:
             if child.name == run_name:
                 raise
-            continue  # not a run folder, one still being written, or one of another schema version
+            warnings.warn(f"not listed in {reports_root / 'index.md'}: {error}", SkippedRunWarning, stacklevel=3)
+            continue  # another schema version, or a results.json damaged or edited by hand
         runs.append((child.name, results))
     return runs
 
@@ -79,9 +88,14 @@ def _started(started: str) -> float:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` whole; on failure (a full disk) leave the old file and no temporary one."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _point_latest(reports_root: Path, name: str) -> None:
