@@ -3,6 +3,7 @@ both figure kinds, behaviour labels, non-finite values and missing intervals/tra
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import re
@@ -18,7 +19,7 @@ import pytest
 
 from theorems.claim import Figure
 from theorems.report import render_figures, update_index, write_report
-from theorems.report.values import format_params, telling_point
+from theorems.report.values import document_title, format_params, telling_point
 from theorems.results import Coverage, DecidedBy, Point, Results, ResultsError, RowResult
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_example.json"
@@ -103,7 +104,7 @@ def parse_html(text: str) -> TagChecker:
 
 # ---- content ------------------------------------------------------------------------------------
 def test_write_report_returns_the_files_it_wrote(results, written, report):
-    expected = {report / "report.md", report / "report.html"}
+    expected = {report / "report.md", report / "report.html", report / "errata.md"}
     expected |= {report / "figures" / f"{c.id}.png" for c in results.claims}
     assert set(written) == expected
     assert all(path.is_file() for path in written)
@@ -126,7 +127,8 @@ def test_every_figure_is_a_valid_png(results, report):
         assert width == 640 and height >= 400  # 6.4 x 4 in at 100 dpi, taller when the legend needs it
 
 
-def test_html_is_well_formed_and_self_contained(results, report):
+def test_html_is_well_formed_and_the_run_folder_self_contained(results, report):
+    """report.html fetches nothing from elsewhere; its images are the run folder's figures, by relative path."""
     html = (report / "report.html").read_text(encoding="utf-8")
     checker = parse_html(html)
     assert checker.errors == []
@@ -138,7 +140,7 @@ def test_html_is_well_formed_and_self_contained(results, report):
             assert not EXTERNAL.match(attrs.get(name) or ""), f"<{tag} {name}={attrs.get(name)!r}> is external"
     images = [attrs for tag, attrs in checker.tags if tag == "img"]
     assert len(images) == len(results.claims)
-    assert all((attrs.get("src") or "").startswith("data:image/png;base64,") for attrs in images)
+    assert [attrs.get("src") for attrs in images] == [f"figures/{claim.id}.png" for claim in results.claims]
     for claim, attrs in zip(results.claims, images):
         height, width = matplotlib.image.imread(report / "figures" / f"{claim.id}.png").shape[:2]
         assert (attrs["width"], attrs["height"]) == (str(width), str(height))
@@ -169,7 +171,7 @@ def test_findings_give_counterexample_alternative_and_readings(results, report):
             assert f"### {claim.id} " not in findings
             continue
         assert f"### {claim.id} **{claim.verdict.upper()}**" in findings
-        assert claim.source.document.replace("_", "\\_") in findings
+        assert document_title(claim.source.document).replace("_", "\\_") in findings
         if claim.counterexample is not None:
             assert f"`{format_params(claim.counterexample.params)}`" in findings
         for alternative in claim.alternatives:
@@ -250,8 +252,26 @@ def test_unusual_claims_still_render(tmp_path):
                 evidence=[replace(traced.evidence[0], trace={"x": [0, 1], "measured": ["nan", None], "stated": []})]),
     ]
     written = write_report(results, tmp_path)
-    assert len(written) == 2 + 3
+    assert len(written) == 3 + 3
     assert "No evidence points." in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_maths_text_that_mathtext_cannot_parse_falls_back_to_plain_text(tmp_path):
+    """A malformed ``$…$`` in a reading, a title or a label fails mathtext at drawing time: the
+    figure is drawn with plain text instead, and the report is written."""
+    results = load_results()
+    base, traced = results.claims[0], results.claims[3]
+    bad = r"rate $\frac{1}{$ bad"
+    results.claims = [
+        replace(base, id="bad-reading", evidence=[replace(p, reading=bad) for p in base.evidence]),
+        replace(base, id="bad-label", figure=replace(base.figure, xlabel=r"w_{\frac}", ylabel=bad)),
+        replace(traced, id="bad-panels",
+                evidence=[replace(p, reading=f"{bad} {i % 2}") for i, p in enumerate(traced.evidence)]),
+    ]
+    written = write_report(results, tmp_path)
+    assert len(written) == 3 + 3
+    for png in written[3:]:
+        assert png.read_bytes()[:8] == PNG_SIGNATURE
 
 
 # ---- determinism --------------------------------------------------------------------------------
@@ -370,12 +390,51 @@ def test_index_skips_runs_it_cannot_read(tmp_path):
     broken.mkdir()
     (broken / "results.json").write_text('{"schema_version": 2, "run": {', encoding="utf-8")
 
-    text = update_index(tmp_path, run_dir).read_text(encoding="utf-8")
+    with pytest.warns(UserWarning, match="not listed in"):
+        text = update_index(tmp_path, run_dir).read_text(encoding="utf-8")
     assert "[2026-03-01-new](2026-03-01-new/report.md)" in text
     assert "old-schema" not in text and "broken" not in text
     assert latest_name(tmp_path) == run_dir.name
     with pytest.raises(ResultsError, match="schema_version 1"):
         update_index(tmp_path, old)  # the run just written must be readable
+
+
+def test_index_skips_a_run_with_a_field_of_the_wrong_type_with_a_warning(tmp_path):
+    """A hand-edited results.json (verdict 5, JSON nested too deeply) warns and is left out; it
+    does not break the index update of every later run."""
+    good = fake_run(tmp_path, "2026-03-01-good", "2026-03-01T10:00:00+00:00", ["confirmed"])
+    edited = fake_run(tmp_path, "2026-04-01-edited", "2026-04-01T10:00:00+00:00", ["confirmed"])
+    text = (edited / "results.json").read_text(encoding="utf-8")
+    (edited / "results.json").write_text(text.replace('"verdict": "confirmed"', '"verdict": 5', 1))
+    deep = tmp_path / "2026-05-01-deep"
+    deep.mkdir()
+    (deep / "results.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.warns(UserWarning) as caught:
+        index = update_index(tmp_path, good).read_text(encoding="utf-8")
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2
+    assert "2026-04-01-edited" in messages[0] and "verdict should be a string, found int 5" in messages[0]
+    assert "2026-05-01-deep" in messages[1] and "nested too deeply" in messages[1]
+    assert "2026-03-01-good" in index and "edited" not in index and "deep" not in index
+    assert latest_name(tmp_path) == good.name
+
+
+def test_a_full_disk_leaves_the_old_index_and_no_temporary_file(tmp_path, monkeypatch):
+    import errno
+
+    run_dir = fake_run(tmp_path, "run-a", "2026-01-01T10:00:00+00:00", ["confirmed"])
+    before = update_index(tmp_path, run_dir).read_text(encoding="utf-8")
+    fake_run(tmp_path, "run-b", "2026-02-01T10:00:00+00:00", ["refuted"])
+
+    def full(self, *args, **kwargs):  # the file is made, then the disk fills up
+        self.touch()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError, match="No space left"):
+        update_index(tmp_path, run_dir)
+    assert (tmp_path / "index.md").read_text(encoding="utf-8") == before
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_rows_coverage_and_run_settings_are_reported(tmp_path):
@@ -395,8 +454,8 @@ def test_rows_coverage_and_run_settings_are_reported(tmp_path):
     markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
     rows = markdown_section(markdown, "Rows")
     assert "(2), by document" in rows and "1 confirmed, 1 refuted." in rows
-    assert "| 002-07 | 4.1 | **REFUTED** |" in rows and "counterexample width=64, depth=1 |" in rows
-    assert "| 002-08 | — | confirmed |" in rows and "](#other) | — |" in rows
+    assert '| <a id="002-07"></a>002-07 | 4.1 | **REFUTED** |' in rows and "counterexample width=64, depth=1 |" in rows
+    assert '| <a id="002-08"></a>002-08 | — | confirmed |' in rows and "](#other) | — |" in rows
     assert "57 points (8 design, 40 space-filling, 9 shrinking)" in markdown
     assert "| ±5% + 0.001 |" in markdown_section(markdown, "Summary")
     assert "**Git revision:** — (not a git checkout)" in markdown
@@ -416,3 +475,44 @@ def test_most_telling_point_is_the_one_closest_to_failing():
     claim = replace(base, counterexample=None, evidence=[far_below_bound, near_bound, no_margin])
     assert telling_point(claim) == (near_bound, False)
     assert telling_point(replace(base, counterexample=None, evidence=[no_margin])) == (no_margin, False)
+
+
+# ---- navigation ---------------------------------------------------------------------------------
+def test_html_has_contents_row_anchors_and_document_titles(report, results):
+    """Each row id is an anchor (report.html#000-16); the contents list each document by its title,
+    linking to its rows table, its rows and its claims; catalogue file names give way to titles."""
+    html = (report / "report.html").read_text(encoding="utf-8")
+    checker = parse_html(html)
+    ids = {attrs["id"] for _, attrs in checker.tags if "id" in attrs}
+    hrefs = [attrs["href"] for tag, attrs in checker.tags if tag == "a"]
+    assert {row.id for row in results.rows} <= ids
+    assert all(href.startswith("#") and href[1:] in ids for href in hrefs)
+    contents = html[html.index('<h2 id="contents">'):html.index('<h2 id="findings">')]
+    for row in results.rows:
+        assert f'href="#{row.id}"' in contents
+        assert document_title(row.document) in contents
+    assert "Initialization (lecture slides)" in contents
+    assert "000_7c5c639b47bbde7b.txt" not in html  # the catalogue's document, shown by title
+    assert "002_1b7d9e0f4a3c2b65.txt" in html  # not the catalogue's: its file name is its title
+
+
+def test_a_users_document_keeps_its_file_name():
+    assert document_title("my_notes.txt") == "my_notes.txt"
+    assert document_title("003_8575ef13f3bfe434.txt") == "11-685 Intro to Deep Learning - Training (course notes)"
+
+
+# ---- size ---------------------------------------------------------------------------------------
+def test_each_figure_is_written_once(tmp_path):
+    """Many figures: every PNG's bytes appear once across report.html and figures/, and report.html
+    stays far smaller than the figures it shows."""
+    results = load_results()
+    results.claims = [replace(results.claims[0], id=f"claim-{i:02d}") for i in range(12)]
+    write_report(results, tmp_path)
+    html = (tmp_path / "report.html").read_bytes()
+    pngs = {path.name: path.read_bytes() for path in (tmp_path / "figures").iterdir()}
+    assert len(pngs) == len(set(pngs.values())) == 12  # each figure's title names its claim
+    for name, png in pngs.items():
+        assert png[:64] not in html and base64.b64encode(png)[:64] not in html
+        assert html.count(f'src="figures/{name}"'.encode()) == 1
+    figures = list((tmp_path / "figures").iterdir())
+    assert len(html) < sum(path.stat().st_size for path in figures)

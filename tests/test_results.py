@@ -3,6 +3,7 @@
 import json
 import math
 
+import pandas as pd
 import pytest
 
 from theorems.claim import Figure, Source
@@ -62,3 +63,91 @@ def test_another_schema_or_a_missing_field_is_a_clear_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ResultsError, match="not a readable results.json"):
         Results.load(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["claims"][0].update(verdict=5), r"claims\[0\]\.verdict should be a string, found int 5"),
+    (lambda d: d["run"].update(seed="zero"), r"run\.seed should be an integer, found str 'zero'"),
+    (lambda d: d["run"].update(seed=True), r"run\.seed should be an integer, found bool"),
+    (lambda d: d["claims"][0]["evidence"][0].update(se=[1]), r"evidence\[0\]\.se should be a number"),
+    (lambda d: d["claims"][0]["evidence"][0].update(params=[]), r"evidence\[0\]\.params should be an object"),
+    (lambda d: d["claims"][0]["figure"].update(kind="pie"), r"figure\.kind should be one of 'points', 'traces'"),
+    (lambda d: d["claims"][0].update(inventory_ids=[1]), r"inventory_ids\[0\] should be a string"),
+    (lambda d: d["rows"][0]["decided_by"].update(reading={}), r"decided_by\.reading should be a string"),
+], ids=["verdict", "seed", "bool-seed", "se", "params", "figure-kind", "inventory-id", "optional"])
+def test_a_field_of_the_wrong_type_is_a_clear_error(tmp_path, change, message):
+    data = encode(a_run())
+    change(data)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsError, match=message):
+        Results.load(path)
+
+
+def test_non_finite_strings_are_numbers_for_float_fields():
+    data = encode(a_run())
+    assert data["claims"][0]["evidence"][1]["estimate"] == "nan"
+    data["claims"][0]["evidence"][1]["se"] = "inf"
+    assert decode(Results, data).claims[0].evidence[1].se == "inf"
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000,
+                                  '{"schema_version": 2, "run": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_deeply_nested_json_is_a_results_error(tmp_path, text):
+    path = tmp_path / "results.json"
+    path.write_text(text)
+    with pytest.raises(ResultsError, match="nested too deeply"):
+        Results.load(path)
+
+
+
+# ---- tidy tables (results.csv, results-params.csv) and the notebook view ------------------------
+def with_labels_and_arrays() -> Results:
+    results = a_run()
+    claim = results.claims[0]
+    claim.evidence += [a_point(estimate="diverges", stated="converges", ci_low=None, ci_high=None, origin="shrink",
+                               design=False, looks=2, params={"schedule": "cosine", "B": 8, "nesterov": True}),
+                       a_point(estimate=[0.5, 0.25], stated=[0.5, 0.2], index=1, margin=None)]
+    return results
+
+
+def test_results_csv_reads_back_with_numeric_columns(tmp_path):
+    from theorems.runner import results_table
+
+    results = with_labels_and_arrays()
+    results_table(results).to_csv(tmp_path / "results.csv", index=False)
+    table = pd.read_csv(tmp_path / "results.csv")
+    for column in ("estimate", "stated", "ci_low", "ci_high", "se", "detectable", "margin", "band", "point",
+                   "samples", "looks"):
+        assert pd.api.types.is_numeric_dtype(table[column]), column
+    assert list(table["point"]) == [0, 1, 2, 3]
+    assert math.isnan(table["estimate"][1]) and table["estimate_label"].isna()[1]  # "nan" is a number
+    assert math.isnan(table["estimate"][2]) and table["estimate_label"][2] == "diverges"
+    assert table["stated_label"][2] == "converges" and table["origin"][2] == "shrink"
+    assert not table["design"][2] and table["looks"][2] == 2
+    assert table["estimate_label"][3] == "[0.5, 0.25]" and table["index"][3] == 1
+    assert "params" not in table.columns
+    assert results.to_dataframe().equals(results_table(results))
+
+
+def test_results_params_csv_has_one_row_per_point_and_parameter(tmp_path):
+    from theorems.runner import params_table
+
+    params_table(with_labels_and_arrays()).to_csv(tmp_path / "results-params.csv", index=False)
+    table = pd.read_csv(tmp_path / "results-params.csv")
+    assert list(table.columns) == ["claim", "point", "parameter", "value", "value_label"]
+    assert pd.api.types.is_numeric_dtype(table["value"])
+    third = table[table["point"] == 2].set_index("parameter")
+    assert third.loc["B", "value"] == 8 and third.loc["schedule", "value_label"] == "cosine"
+    assert third.loc["nesterov", "value_label"] == "true" and math.isnan(third.loc["nesterov", "value"])
+    assert len(table) == 2 + 2 + 3 + 2
+
+
+def test_results_show_in_a_notebook_as_html():
+    results = a_run()
+    results.rows[0].document = "000_7c5c639b47bbde7b.txt"
+    html = results._repr_html_()
+    assert html.startswith("<p>theorycheck run of 2026-11-23T00:00:00+00:00: profile smoke, seed 0")
+    assert "<td>000-01</td><td>Initialization (lecture slides)</td><td>1</td><td>refuted</td><td>c</td>" in html
+    results.rows = []
+    assert "<td>c</td><td>refuted</td>" in results._repr_html_()

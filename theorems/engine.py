@@ -12,8 +12,8 @@ For every reading of a claim:
    counterexample (:func:`theorems.domain.shrink`).
 
 Every formula (the stated one, each mutant, each alternative) is judged on the very same
-measurements (:mod:`theorems.measurement`: seeded per point, shared by claims registering the same
-measurement function).
+measurements (:mod:`theorems.measurement`: seeded by (run seed, :attr:`Claim.key`, point), shared by
+claims registering the same measurement function under the same key).
 
 α is per claim (the run's ``alpha``, not divided by the number of claims selected), split by
 Bonferroni over the claim's readings, planned points and the looks at a point (a Monte Carlo
@@ -28,6 +28,8 @@ result is a :class:`theorems.results.ClaimResult`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import json
 import math
 import random
@@ -45,11 +47,13 @@ import torch
 
 from theorems.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
 from theorems.domain import Dimension, dimensions, shrink, space_filling, strategy_of
-from theorems.measurement import Context, MeasurementCache, RunConfig, measure_key, point_seed, validate
+from theorems.measurement import CacheKey, Context, MeasurementCache, RunConfig, point_seed, validate
 from theorems.results import (
-    Alternative, ClaimResult, Counterexample, Coverage, Mutant, Point, ReadingVerdict, canonical, plain,
+    Alternative, ClaimResult, Counterexample, Coverage, Effect, Effects, Finding, Mutant, Point, ReadingVerdict,
+    canonical, plain,
 )
 from theorems.stats import (
+    CONFIRMED,
     INCONCLUSIVE,
     REFUTED,
     MonteCarlo,
@@ -59,11 +63,14 @@ from theorems.stats import (
     judge_stochastic,
     planned_samples,
 )
-from theorems.verdicts import combine, reading_verdict
+from theorems.verdicts import CAVEAT, CONVENTION, ERRATUM, SLIP, combine, reading_verdict, weigh
 
 # A point's share of α goes mostly to its first look: the second look has four times the
 # replicates, so a tenth of the share (a slightly wider z) costs it nothing it needs.
 FIRST_LOOK_SHARE = 0.9
+# What a broken check may raise and still be that claim's error: any error, and sys.exit (which
+# must not end the run with status 0 and nothing written). KeyboardInterrupt still interrupts.
+CHECK_ERRORS = (Exception, SystemExit)
 
 
 @dataclass
@@ -75,12 +82,13 @@ class Judged:
     verdict: PointVerdict
     measurement: Measurement
     formula_value: Any
-    origin: str = "explore"  # "design", "explore", "targeted" or "shrink"
+    origin: str = "explore"  # "representative", "design", "explore", "targeted" or "shrink"
     looks: int = 1  # 2: judged on a second, larger measurement
 
     @property
     def design(self) -> bool:
-        return self.origin == "design"
+        """A point the claim declares (drawn in its figure): a representative or a design point."""
+        return self.origin in ("representative", "design")
 
 
 @dataclass
@@ -106,11 +114,10 @@ class ClaimChecker:
         self.config = config
         profile = config.profile
         self.design = list(claim.design[: profile.design])
-        self.dims = dimensions(claim.domain)
         # a costly claim's search_factor thins the search, never below the smoke profile's
         self.explore = max(min(profile.explore, 8), round(profile.explore * claim.search_factor))
         self.examples = max(min(profile.examples, 4), round(profile.examples * claim.search_factor))
-        planned = len(self.design) + self.explore + self.examples
+        planned = len(claim.representative) + len(self.design) + self.explore + self.examples
         self.claim_alpha = config.alpha
         per_point = config.alpha / (planned * len(claim.readings))
         # a point's verdict may be taken twice (judge_point): the first look gets most of its α
@@ -119,9 +126,15 @@ class ClaimChecker:
         self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
                                       cap=max(2, int(profile.cap * claim.samples_factor)), max_bytes=config.max_bytes)
         self.cache = cache if cache is not None else MeasurementCache()
-        self._used: dict[str, int] = {}  # cache key -> Monte Carlo replicates of each point this claim used
-        self._planned: set[str] = set()  # cache keys of the points measured through ctx.mean
+        self._used: dict[CacheKey, int] = {}  # cache key -> Monte Carlo replicates of each point this claim used
+        self._planned: set[CacheKey] = set()  # cache keys of the points measured through ctx.mean
         self._on_point = on_point
+        self.shrink_errors: list[tuple[str, str]] = []  # (error, traceback) of each shrinking a check stopped
+
+    @functools.cached_property
+    def dims(self) -> list[Dimension]:
+        """The domain's dimensions, read when checking: an invalid domain is an error of this claim."""
+        return dimensions(self.claim.domain)
 
     # -- measuring ---------------------------------------------------------------------------
     def measure(self, reading: Reading, params: Params, *, at_least: int = 0) -> Measurement:
@@ -132,7 +145,7 @@ class ClaimChecker:
         measurement = None if at_least else self.cache.get(key, self.claim)
         if measurement is None:
             generator = torch.Generator(device=self.config.device)
-            generator.manual_seed(point_seed(self.config.seed, measure_key(self.claim), "", point))
+            generator.manual_seed(point_seed(self.config.seed, self.claim.key, "", point))
             monte_carlo = self.monte_carlo if not at_least else MonteCarlo(
                 pilot=at_least, cap=self.monte_carlo.cap, max_bytes=self.config.max_bytes)
             ctx = Context(self.config.device, self.config.dtype, generator, monte_carlo,
@@ -211,15 +224,18 @@ class ClaimChecker:
             """Every formula judged at a point, once: a point met again returns its first judgement."""
             params = {k: v for k, v in params.items() if k not in reading.params}
             key = json.dumps(canonical(params))
-            if key not in position:
+            if key not in position:  # recorded once judged: a judgement that raises is raised again if met again
+                judged_point = self.judge_point(formulas, reading, params, origin)
                 position[key] = len(outcomes[0].points)
-                for outcome, judged in zip(outcomes, self.judge_point(formulas, reading, params, origin)):
+                for outcome, judged in zip(outcomes, judged_point):
                     outcome.points.append(judged)
             return [outcome.points[position[key]] for outcome in outcomes]
 
-        # seeded by the measurement, not the claim: claims sharing a measurement and a domain share points
-        explore_seed = point_seed(self.config.seed, measure_key(self.claim), "explore", dict(reading.params))
-        planned = [(params, "design") for params in self.design if accept is None or accept(params)] + [
+        # seeded by the claim's key: claims sharing a seed_key (and a domain) share points
+        explore_seed = point_seed(self.config.seed, self.claim.key, "explore", dict(reading.params))
+        planned = [(params, origin) for origin, points in (("representative", self.claim.representative),
+                                                          ("design", self.design))
+                   for params in points if accept is None or accept(params)] + [
             (params, "explore") for params in space_filling(dims, self.explore, seed=explore_seed,
                                                             accept=accept, fixed=reading.params)]
         if not planned:
@@ -254,7 +270,7 @@ class ClaimChecker:
             max_examples=self.examples, database=None, deadline=None, derandomize=False,
             suppress_health_check=list(hypothesis.HealthCheck),
             phases=[hypothesis.Phase.generate, hypothesis.Phase.target])
-        seed = point_seed(self.config.seed, self.claim.id, reading.name, {"formula": index})
+        seed = point_seed(self.config.seed, self.claim.key, reading.name, {"formula": index})
         try:
             with _independent_of_loaded_modules():
                 hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
@@ -263,7 +279,9 @@ class ClaimChecker:
             pass
 
     def _shrink(self, formula, reading: Reading, dims: list[Dimension], accept, first: Judged) -> Judged:
-        """The first refuting point, simplified while it still refutes."""
+        """The first refuting point, simplified while it still refutes. A check that raises while
+        shrinking stops it: the simplest refutation found before is kept, and the error is kept in
+        ``shrink_errors`` to be reported beside it."""
         start = {k: v for k, v in first.params.items() if k not in reading.params}
         best = first
 
@@ -275,7 +293,10 @@ class ClaimChecker:
                 return True
             return False
 
-        shrink(start, dims, still_fails, budget=self.config.profile.shrink, accept=accept, fixed=reading.params)
+        try:
+            shrink(start, dims, still_fails, budget=self.config.profile.shrink, accept=accept, fixed=reading.params)
+        except CHECK_ERRORS as error:
+            self.shrink_errors.append((f"{type(error).__name__}: {error}", traceback.format_exc()))
         return best
 
 
@@ -302,8 +323,10 @@ def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | No
                 on_point: Callable[[], None] | None = None) -> ClaimResult:
     """Check one claim.
 
-    A check that raises (a bug in a claim, not a finding) gives verdict inconclusive with the
-    error in ``error``, so one broken claim does not sink a whole run.
+    A check that raises (a bug in a claim, not a finding; an invalid domain or ``sys.exit``
+    included) gives verdict inconclusive with the error in ``error``, so one broken claim does not
+    sink a whole run. A check that raises only while shrinking keeps its refutation, with the error
+    beside it.
     """
     start = time.perf_counter()
     checker = ClaimChecker(claim, config, cache=cache, on_point=on_point)
@@ -317,12 +340,23 @@ def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | No
         figure=claim.figure, device=str(config.device))
     try:
         _judge_claim(claim, checker, result)
-    except Exception as error:  # noqa: BLE001 - reported in the result, with its traceback
+    except CHECK_ERRORS as error:  # reported in the result, with its traceback
         result.verdict_reason = f"the check failed: {type(error).__name__}: {error}"
         result.error = traceback.format_exc()
+    else:
+        _report_shrink_errors(checker, result)
     result.samples = checker.samples
     result.seconds = round(time.perf_counter() - start, 3)
     return result
+
+
+def _report_shrink_errors(checker: ClaimChecker, result: ClaimResult) -> None:
+    """A refutation whose shrinking a check stopped: the counterexample is the simplest refuting
+    point found before the error, and the error (a broken check) is reported beside it."""
+    if checker.shrink_errors:
+        errors = "; ".join(error for error, _ in checker.shrink_errors)
+        result.verdict_reason += f" (shrinking the counterexample stopped at an error: {errors})"
+        result.error = "\n".join(trace for _, trace in checker.shrink_errors)
 
 
 def _judge_claim(claim: Claim, checker: ClaimChecker, result: ClaimResult) -> None:
@@ -343,20 +377,41 @@ def _judge_claim(claim: Claim, checker: ClaimChecker, result: ClaimResult) -> No
         return combine({name: outcome.verdict for name, outcome in outcomes_of(index).items()})[0]
 
     stated = outcomes_of(0)
-    refuting = {name: (sum(j.verdict.verdict == REFUTED for j in outcome.points), len(outcome.points))
-                for name, outcome in stated.items()}
-    result.verdict, result.verdict_reason = combine({name: outcome.verdict for name, outcome in stated.items()},
-                                                    refuting)
-    result.readings = [ReadingVerdict(r.name, r.description, stated[r.name].verdict) for r in claim.readings]
     points = [j for outcome in stated.values() for j in outcome.points]
+    effects = {id(j): _effect(claim, j) for j in points}
+
+    def weighed(judged: Judged) -> str:
+        """The point's verdict, a refutation smaller than the claim's materiality counted as agreement."""
+        if judged.verdict.verdict == REFUTED and not _material(effects[id(judged)], claim.materiality):
+            return CONFIRMED
+        return judged.verdict.verdict
+
+    readings = {name: reading_verdict(map(weighed, outcome.points)) for name, outcome in stated.items()}
+    refuting = {name: (sum(weighed(j) == REFUTED for j in outcome.points), len(outcome.points))
+                for name, outcome in stated.items()}
+    kind, result.verdict, result.verdict_reason = weigh(
+        *combine(readings, refuting), role=claim.role,
+        refuted_below_materiality=any(j.verdict.verdict == REFUTED and weighed(j) != REFUTED for j in points),
+        representative=[weighed(j) for j in points if j.origin == "representative"],
+        convention=claim.materiality_reason if claim.materiality > 0 else "")
+    result.readings = [ReadingVerdict(r.name, r.description, readings[r.name]) for r in claim.readings]
     keep_traces = not any(j.design for j in points)  # trajectories are drawn for the design points: keep only theirs
-    result.evidence = [_point(j, trace=keep_traces or j.design) for j in points]
+    result.evidence = [_point(claim, j, trace=keep_traces or j.design) for j in points]
     result.coverage = _coverage(checker.dims, points)
-    result.counterexample = _first_counterexample(stated)
-    result.mutants = [Mutant(m.statement, verdict_of(i), _first_counterexample(outcomes_of(i)))
+    material = any(weighed(j) == REFUTED for j in points)  # a convention whose difference shows away from the defaults
+    result.counterexample = _first_counterexample(claim, stated) if kind != CONVENTION or material else None
+    result.mutants = [Mutant(m.statement, verdict_of(i), _first_counterexample(claim, outcomes_of(i)))
                       for i, m in enumerate(claim.mutants, start=1)]
     result.alternatives = [Alternative(a.statement, verdict_of(i), a.reading)
                            for i, a in enumerate(claim.alternatives, start=len(claim.mutants) + 1)]
+    named = _named_convention(claim, result)
+    if kind == ERRATUM and named is not None:  # the document follows another named convention, which agrees
+        kind, result.verdict = CONVENTION, CONFIRMED
+        result.verdict_reason = (f"follows another convention than {named.statement}, which agrees exactly: "
+                                 f"{named.convention} (as the reference: {result.verdict_reason})")
+    if kind is not None:
+        telling = [j for j in points if weighed(j) == REFUTED] or [j for j in points if j.verdict.verdict == REFUTED]
+        result.finding = _finding(claim, result, kind, points, effects, telling, _first_counterexample(claim, stated))
 
 
 def _coverage(dims: list[Dimension], points: list[Judged]) -> Coverage:
@@ -369,24 +424,161 @@ def _coverage(dims: list[Dimension], points: list[Judged]) -> Coverage:
                                   "domain": [plain(d.low), plain(d.high)]}
         elif d.kind == "choice":
             parameters[d.name] = {"values": len({json.dumps(plain(v)) for v in values}), "of": len(d.choices)}
-    by_origin = {origin: sum(j.origin == origin for j in points) for origin in ("design", "explore", "targeted", "shrink")}
+    by_origin = {origin: sum(j.origin == origin for j in points)
+                 for origin in ("representative", "design", "explore", "targeted", "shrink")}
     return Coverage(points=len(points), **by_origin, parameters=parameters)
 
 
-def _first_counterexample(outcomes: Mapping[str, FormulaOutcome]) -> Counterexample | None:
+def _first_counterexample(claim: Claim, outcomes: Mapping[str, FormulaOutcome]) -> Counterexample | None:
+    """The shrunk (minimal) counterexample of the first reading that has one."""
     for outcome in outcomes.values():
         if outcome.counterexample is not None:
-            return Counterexample.of(_point(outcome.counterexample, trace=False))
+            return Counterexample.of(_point(claim, outcome.counterexample, trace=False))
     return None
 
 
-def _point(judged: Judged, *, trace: bool) -> Point:
+def _point(claim: Claim, judged: Judged, *, trace: bool) -> Point:
     v, m = judged.verdict, judged.measurement
     return Point(reading=judged.reading, params=canonical(judged.params), estimate=plain(v.estimate),
                  stated=plain(v.stated), ci_low=plain(v.ci_low), ci_high=plain(v.ci_high), se=plain(m.se),
                  detectable=plain(v.detectable), margin=plain(v.margin), samples=m.samples, verdict=v.verdict,
                  design=judged.design, origin=judged.origin, looks=judged.looks,
-                 trace=_trace(judged) if trace and m.trace is not None else None)
+                 trace=_trace(judged) if trace and m.trace is not None else None,
+                 index=v.index, band=plain(_band(claim, judged, v.stated)))
+
+
+# ---- findings: how large a refutation is, and what it means for the document ---------------------
+ARRAY_SCALE_FLOOR = 1e-3  # an array element's scale is at least this share of the array's largest |stated|
+
+
+def _declared_scale(claim: Claim, judged: Judged) -> float | None:
+    return claim.scale({**judged.params, **judged.measurement.quantities}) if claim.scale is not None else None
+
+
+def _band(claim: Claim, judged: Judged, stated: Any) -> float | None:
+    """Half-width of the band around ``stated`` that decides the point: the stochastic band
+    (:func:`theorems.stats.band_of`), or a deterministic point's tolerance; None for labels."""
+    if isinstance(stated, str) or claim.relation == "label":
+        return None
+    if judged.measurement.se is not None:
+        return band_of(stated, resolution=claim.resolution, scale=_declared_scale(claim, judged), atol=claim.atol)[0]
+    return claim.atol + claim.resolution * abs(float(stated))
+
+
+def _effects(claim: Claim, judged: Judged, measured: np.ndarray, stated: np.ndarray) -> np.ndarray:
+    """Elementwise relative effect: |measured − stated| (for a bound, the excess over it) divided by the
+    scale the claim is judged on (its declared scale, else |stated|, for an array at least
+    ``ARRAY_SCALE_FLOOR`` times its largest |stated|, so that an element the statement puts at 0 up to
+    rounding does not report a ratio of 1e16; where the scale is 0, the band, else 1). A non-finite
+    measurement has an infinite effect."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        excess = {"eq": np.abs(measured - stated), "le": measured - stated, "ge": stated - measured}[claim.relation]
+        excess = np.where(np.isfinite(measured), np.maximum(excess, 0.0), np.inf)
+        declared = _declared_scale(claim, judged)
+        scale = np.abs(stated) if declared is None else np.full_like(stated, abs(float(declared)))
+        finite = scale[np.isfinite(scale)]
+        if declared is None and finite.size > 1:
+            scale = np.maximum(scale, ARRAY_SCALE_FLOOR * finite.max())
+        band = claim.atol + claim.resolution * scale
+        return excess / np.where(scale > 0, scale, np.where(band > 0, band, 1.0))
+
+
+def _effect(claim: Claim, judged: Judged) -> Effect:
+    """The point's effect, from the point verdict's numbers; for a refuted array measurement, at its
+    element outside the tolerance with the largest effect, which the effect names."""
+    v = judged.verdict
+    params = canonical(judged.params)
+    if claim.relation == "label" or isinstance(v.estimate, str) or isinstance(v.stated, str):
+        return Effect(None, judged.reading, params)
+    if v.verdict == REFUTED and judged.measurement.se is None and v.index is not None:
+        measured, stated = _elements(judged)
+        effects = _effects(claim, judged, measured, stated)
+        outside = np.abs(measured - stated) > claim.atol + claim.resolution * np.abs(stated)
+        outside |= ~np.isfinite(measured) | (claim.relation != "eq")  # a bound's excess is 0 where it holds
+        index = int(np.argmax(np.where(outside, effects, -1.0)))
+        return Effect(plain(float(effects[index])), judged.reading, params, index)
+    effect = _effects(claim, judged, np.array([float(v.estimate)]), np.array([float(v.stated)]))[0]
+    return Effect(plain(float(effect)), judged.reading, params, v.index)
+
+
+def _elements(judged: Judged) -> tuple[np.ndarray, np.ndarray]:
+    """An array measurement and its formula's value as flat float64 arrays of the same length."""
+    def floats(value: Any) -> np.ndarray:
+        value = value.detach().to("cpu", torch.float64) if isinstance(value, torch.Tensor) else value
+        return np.asarray(value, dtype=np.float64).ravel()
+
+    measured, stated = floats(judged.measurement.value), floats(judged.formula_value)
+    return measured, np.broadcast_to(stated, measured.shape) if stated.size == 1 else stated
+
+
+def _material(effect: Effect, materiality: float) -> bool:
+    """Whether an effect reaches the materiality (a label's difference, which has no size, always does)."""
+    return effect.relative is None or not _size(effect) < materiality
+
+
+def _size(effect: Effect) -> float:
+    return math.inf if effect.relative is None else float(effect.relative)
+
+
+def _finding(claim: Claim, result: ClaimResult, kind: str, points: list[Judged], effects: dict[int, Effect],
+             refuting: list[Judged], minimal: Counterexample | None) -> Finding:
+    """The claim's finding: the largest effect at its representative points and over the domain, and
+    the most telling counterexample (the refuting representative point with the largest effect, else
+    the refuting point with the largest effect) beside the minimal one."""
+    def largest(candidates: list[Judged]) -> Judged | None:
+        return max(candidates, key=lambda j: _size(effects[id(j)]), default=None)
+
+    representative = largest([j for j in points if j.origin == "representative"])
+    telling = largest([j for j in refuting if j.origin == "representative"]) or largest(refuting)
+    widest = effects[id(largest(points))]
+    alternative = next((a.statement for a in result.alternatives if a.verdict == CONFIRMED), "")
+    return Finding(
+        class_=kind, claim=claim.id, where=claim.source.section, as_written=claim.statement,
+        correction=alternative or claim.correction, reason=_finding_reason(claim, result, kind, widest),
+        materiality=claim.materiality,
+        effect=Effects(effects[id(representative)] if representative is not None else None, widest),
+        telling=_counterexample_at(claim, telling, effects[id(telling)]) if telling is not None else None,
+        minimal=minimal)
+
+
+def _counterexample_at(claim: Claim, judged: Judged, effect: Effect) -> Counterexample:
+    """The point as a counterexample, its values taken at the element the effect names."""
+    example = Counterexample.of(_point(claim, judged, trace=False))
+    if effect.index is not None and effect.index != judged.verdict.index:
+        measured, stated = _elements(judged)
+        value = plain(float(measured[effect.index]))
+        example = dataclasses.replace(example, estimate=value, stated=plain(float(stated[effect.index])),
+                                      ci_low=value, ci_high=value, index=effect.index)
+    return example
+
+
+def _named_convention(claim: Claim, result: ClaimResult) -> Formula | None:
+    """The confirmed alternative that names a reference differing only by a convention, if any."""
+    return next((a for a, r in zip(claim.alternatives, result.alternatives) if a.convention and r.verdict == CONFIRMED),
+                None)
+
+
+def _finding_reason(claim: Claim, result: ClaimResult, kind: str, largest: Effect) -> str:
+    """Why the finding has its class, in a sentence."""
+    from theorems.report.values import format_effect
+
+    named = _named_convention(claim, result)
+    if kind == CONVENTION and named is not None:
+        return f"{named.convention}; the difference, at most {format_effect(largest)}, is that convention"
+    if kind == CONVENTION and _material(largest, claim.materiality):  # agrees where a reader uses it only
+        return (f"agrees at the representative settings; away from them it differs by up to {format_effect(largest)}: "
+                f"{claim.materiality_reason}")
+    if kind == CONVENTION:
+        return (f"differs by at most {format_effect(largest)}, below the materiality {claim.materiality:.3g}: "
+                f"{claim.materiality_reason}")
+    if kind == SLIP:
+        return f"a wrong line of the derivation ({result.verdict_reason}); the row's result does not rest on it"
+    if kind == CAVEAT:
+        held = {r.name for r in result.readings if r.verdict == CONFIRMED}
+        assumed = "; ".join(f"“{r.name}”: {r.description}" for r in claim.readings if r.name in held and r.description)
+        return result.verdict_reason + (f" (what holds assumes {assumed})" if assumed and len(claim.readings) > 1 else "")
+    where = "at the representative settings" if claim.representative else "over the domain (no representative settings)"
+    return f"wrong {where}: {result.verdict_reason}"
 
 
 def _trace(judged: Judged) -> dict[str, Any]:

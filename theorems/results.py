@@ -22,15 +22,19 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theorems.claim import Figure, Source
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 2
 
 
 class ResultsError(ValueError):
-    """A results.json that this version cannot read (another schema, or a missing field)."""
+    """A results.json that this version cannot read (another schema, a missing field or one of the
+    wrong type, JSON nested too deeply); the message names the field."""
 
 
 # ---- the records --------------------------------------------------------------------------------
@@ -62,6 +66,9 @@ class Point:
     origin: str  # design | explore | targeted | shrink
     trace: dict[str, Any] | None = None  # {"x": [...], "measured": [...], "stated": [...]} for trajectory figures
     looks: int = 1  # 2: the first interval straddled the band, and this is the second, larger measurement
+    index: int | None = None  # the element of an array measurement that estimate and stated are taken at
+    band: float | None = None  # half-width of the band around stated that decides the point (the tolerance of a
+    # deterministic one, at that element); None for behaviour labels
 
 
 @dataclass
@@ -74,10 +81,48 @@ class Counterexample:
     stated: Any
     ci_low: Any
     ci_high: Any
+    index: int | None = None  # the element of an array measurement (a step, an epoch) the values are taken at
 
     @classmethod
     def of(cls, point: Point) -> Counterexample:
         return cls(**{f.name: getattr(point, f.name) for f in dataclasses.fields(cls)})
+
+
+@dataclass
+class Effect:
+    """How far the measurement lies from the statement at one point, relative to the scale the claim is
+    judged on: |measured − stated| / scale for an equality, the excess over the bound for an inequality;
+    for an array measurement, at its element with the largest effect."""
+
+    relative: Any  # a number, "inf" (a non-finite measurement) or None (behaviour labels have no size)
+    reading: str
+    params: dict[str, Any]
+    index: int | None = None  # the element of an array measurement (a step, an epoch), None for a scalar
+
+
+@dataclass
+class Effects:
+    """A finding's size where a reader uses the result, and its largest over the domain."""
+
+    representative: Effect | None  # the largest at the claim's representative points; None when it declares none
+    largest: Effect | None  # the largest at any evaluated point
+
+
+@dataclass
+class Finding:
+    """What an instructor can act on: one claim's difference from the document, classed and weighed
+    (docs/findings.md). The field ``class_`` is the JSON key ``class``."""
+
+    class_: str  # erratum | slip | convention | caveat
+    claim: str  # the claim whose evidence shows it: its section of the report
+    where: str  # the claim's source section
+    as_written: str  # the statement as the document gives it
+    correction: str  # a confirmed alternative's statement, else the claim's declared correction, else ""
+    reason: str  # why this class: the condition of a caveat, the materiality of a convention, ...
+    materiality: float  # relative effect below which a difference is never an erratum
+    effect: Effects
+    telling: Counterexample | None = None  # the most telling counterexample: largest effect where a reader looks
+    minimal: Counterexample | None = None  # the shrunk one
 
 
 @dataclass
@@ -89,6 +134,7 @@ class Coverage:
     explore: int
     targeted: int
     shrink: int
+    representative: int = 0  # the claim's representative points (the document's settings), judged first
     # per parameter: {"min", "max", "domain": [low, high]} for ranges, {"values", "of"} for choices
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -138,6 +184,7 @@ class ClaimResult:
     error: str | None = None  # the traceback of a check that raised (verdict inconclusive)
     samples: int = 0
     seconds: float = 0.0
+    finding: Finding | None = None  # what the verdict means for the document, when it is not simply confirmed
 
 
 @dataclass
@@ -157,6 +204,7 @@ class RowResult:
     claims: list[str]
     decided_by: DecidedBy
     evidence: str  # one line
+    findings: list[Finding] = field(default_factory=list)  # the citing claims' findings, in claim order
 
 
 @dataclass
@@ -196,7 +244,13 @@ class Results:
 
     @classmethod
     def from_json(cls, text: str) -> Results:
-        return decode(cls, json.loads(text))
+        """The run in ``text``; :class:`ResultsError` for text that is not one (nested too deeply included)."""
+        try:
+            return decode(cls, json.loads(text))
+        except json.JSONDecodeError as error:
+            raise ResultsError(f"not a readable results.json ({error})") from None
+        except RecursionError:
+            raise ResultsError("not a readable results.json (nested too deeply)") from None
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json(), encoding="utf-8")
@@ -205,13 +259,23 @@ class Results:
     def load(cls, path: str | Path) -> Results:
         """Read a results.json; :class:`ResultsError` says what is wrong with one this version cannot read."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
             raise ResultsError(f"{path}: not a readable results.json ({error})") from None
-        try:
-            return decode(cls, data)
         except ResultsError as error:
             raise ResultsError(f"{path}: {error}") from None
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The table of results.csv: one row per evidence point, numeric columns numeric (docs/results-schema.md)."""
+        from theorems.report.tables import points_frame  # the report imports this module
+
+        return points_frame(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook's display: the run line and each row (or claim) with its verdict."""
+        from theorems.report.tables import results_html
+
+        return results_html(self)
 
 
 # ---- values -------------------------------------------------------------------------------------
@@ -244,7 +308,7 @@ def canonical(params: Mapping[str, Any]) -> dict[str, Any]:
 def encode(record: Any) -> Any:
     """A record (and everything in it) as plain JSON, fields in declaration order."""
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
-        return {f.name: encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
+        return {_key(f.name): encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
     if isinstance(record, Mapping):
         return {str(k): encode(v) for k, v in record.items()}
     if isinstance(record, (list, tuple)):
@@ -256,29 +320,69 @@ def decode(kind: Any, data: Any, where: str = "results") -> Any:
     """``data`` (plain JSON) as a ``kind``: a record class, ``list[...]``, ``X | None`` or a plain type."""
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(kind) if a is not type(None)]
-        if data is None:
-            return None
-        return decode(options[0], data, where) if len(options) == 1 else data
-    if origin is list:
-        if not isinstance(data, list):
-            raise ResultsError(f"{where} should be a list, found {type(data).__name__}")
-        (item,) = typing.get_args(kind)
+        return _decode_union(typing.get_args(kind), data, where)
+    if origin in (list, tuple):  # tuples are lists in JSON, and stay lists
+        _expect(isinstance(data, list), "a list", data, where)
+        item = typing.get_args(kind)[0]
         return [decode(item, value, f"{where}[{i}]") for i, value in enumerate(data)]
+    if origin in (dict, Mapping):
+        _expect(isinstance(data, Mapping), "an object", data, where)
+        value_kind = typing.get_args(kind)[1]
+        return {key: decode(value_kind, value, f"{where}.{key}") for key, value in data.items()}
+    if origin is typing.Literal:
+        _expect(data in typing.get_args(kind), f"one of {', '.join(map(repr, typing.get_args(kind)))}", data, where)
+        return data
+    if kind in _PLAIN_TYPES:
+        accepted, description = _PLAIN_TYPES[kind]
+        _expect(isinstance(data, accepted) and (kind is bool or not isinstance(data, bool))
+                or (kind is float and data in NON_FINITE), description, data, where)
+        return data
     if dataclasses.is_dataclass(kind):
-        if not isinstance(data, Mapping):
-            raise ResultsError(f"{where} should be an object, found {type(data).__name__}")
+        _expect(isinstance(data, Mapping), "an object", data, where)
         if kind is Results and data.get("schema_version") != SCHEMA_VERSION:
             raise ResultsError(f"schema_version {data.get('schema_version')!r}; this theorycheck reads "
                                f"schema_version {SCHEMA_VERSION} (run it again to rewrite it)")
         values = {}
         for name, hint, required in _fields(kind):
-            if name in data:
-                values[name] = decode(hint, data[name], f"{where}.{name}")
+            key = _key(name)
+            if key in data:
+                values[name] = decode(hint, data[key], f"{where}.{key}")
             elif required:
-                raise ResultsError(f"{where} has no {name!r}")
+                raise ResultsError(f"{where} has no {key!r}")
         return kind(**values)
-    return data
+    return data  # Any: whatever plain JSON holds
+
+
+NON_FINITE = ("inf", "-inf", "nan")  # how :func:`plain` writes non-finite floats
+_PLAIN_TYPES = {str: (str, "a string"), int: (int, "an integer"), bool: (bool, "true or false"),
+                float: ((int, float), "a number (or one of the strings 'inf', '-inf', 'nan')")}
+
+
+def _decode_union(options: tuple[Any, ...], data: Any, where: str) -> Any:
+    """``data`` as the first of ``options`` it fits; with one option besides None, that option's own error."""
+    if data is None and type(None) in options:
+        return None
+    options = tuple(option for option in options if option is not type(None))
+    if len(options) == 1:
+        return decode(options[0], data, where)
+    for option in options:
+        try:
+            return decode(option, data, where)
+        except ResultsError:
+            continue
+    _expect(False, " or ".join(getattr(option, "__name__", str(option)) for option in options), data, where)
+
+
+def _expect(fits: bool, expected: str, data: Any, where: str) -> None:
+    """Raise :class:`ResultsError` naming the field, what it should hold and what it holds, unless ``fits``."""
+    if not fits:
+        shown = repr(data) if len(repr(data)) <= 40 else f"{repr(data)[:37]}..."
+        raise ResultsError(f"{where} should be {expected}, found {type(data).__name__} {shown}")
+
+
+def _key(name: str) -> str:
+    """A field's JSON key: its name, less the trailing underscore that avoids a Python keyword (``class_``)."""
+    return name.removesuffix("_")
 
 
 @functools.cache

@@ -71,6 +71,37 @@ def _names(names: list[str]) -> str:
     return ", ".join(f"“{name}”" for name in names)
 
 
+# ---- findings -----------------------------------------------------------------------------------
+ERRATUM, SLIP, CONVENTION, CAVEAT = "erratum", "slip", "convention", "caveat"
+FINDING_CLASSES = (ERRATUM, SLIP, CONVENTION, CAVEAT)
+
+
+def weigh(verdict: str, reason: str, *, role: str, refuted_below_materiality: bool,
+          representative: Sequence[str], convention: str = "") -> tuple[str | None, str, str]:
+    """A claim's finding as its reader would weigh it (docs/findings.md): (class or None, verdict, reason).
+
+    ``verdict`` and ``reason`` are :func:`combine`'s over the readings, with refutations smaller than
+    the claim's materiality counted as agreement; ``refuted_below_materiality`` says whether there
+    were such refutations; ``representative`` holds the verdicts (likewise counted) at the claim's
+    representative points. A refutation that the representative points do not share is a caveat:
+    the claim is conditional, on settings the text leaves implicit; unless the claim names a
+    ``convention`` (its materiality reason: where ε sits, say), which then explains the difference:
+    the claim agrees with its reference where a reader uses it, and the finding is a convention. A
+    wrong derivation line is a slip, whatever its verdict; a difference that never reaches the
+    materiality is a convention.
+    """
+    if verdict == REFUTED and representative and all(v == CONFIRMED for v in representative):
+        if convention and role != "derivation":
+            return CONVENTION, CONFIRMED, (f"agrees at the representative settings; away from them {reason} "
+                                           f"(a convention: {convention})")
+        verdict, reason = CONDITIONAL, f"holds at the representative settings; {reason} away from them"
+    if verdict in (REFUTED, CONDITIONAL):
+        return (SLIP if role == "derivation" else ERRATUM if verdict == REFUTED else CAVEAT), verdict, reason
+    if refuted_below_materiality:
+        return CONVENTION, verdict, reason
+    return None, verdict, reason
+
+
 # ---- rows ---------------------------------------------------------------------------------------
 _PRECEDENCE = (REFUTED, CONDITIONAL, INCONCLUSIVE)  # what decides a row, first match wins
 
@@ -92,13 +123,19 @@ def row_table(claims: Sequence[ClaimResult]) -> list[RowResult]:
     rows = []
     for row_id in sorted(citing):
         members = citing[row_id]
-        verdict = row_verdict([c.verdict for c in members])
-        decider = next((c for v in _PRECEDENCE for c in members if c.verdict == v and v == verdict), members[0])
+        verdict = row_verdict([row_part(c) for c in members])
+        decider = next((c for v in _PRECEDENCE for c in members if row_part(c) == v and v == verdict), members[0])
         rows.append(RowResult(
             id=row_id, document=decider.source.document, section=decider.source.section, verdict=verdict,
             claims=[c.id for c in members], decided_by=DecidedBy(decider.id, _deciding_reading(decider)),
-            evidence=evidence_line(decider)))
+            evidence=evidence_line(decider), findings=[c.finding for c in members if c.finding is not None]))
     return rows
+
+
+def row_part(claim: ClaimResult) -> str:
+    """What a claim says about the rows it cites: its verdict, except that a slip (a wrong line of a
+    derivation whose result the row states) leaves the row's statement standing."""
+    return CONFIRMED if claim.finding is not None and claim.finding.class_ == SLIP else claim.verdict
 
 
 def _deciding_reading(claim: ClaimResult) -> str | None:
@@ -110,16 +147,16 @@ def _deciding_reading(claim: ClaimResult) -> str | None:
 
 def evidence_line(claim: ClaimResult) -> str:
     """One line of evidence for a claim's verdict."""
-    from theorems.report.values import format_pair, format_params
+    from theorems.report.values import format_counterexample
 
     if claim.error:
         return f"the check raised an error: {claim.verdict_reason}"
     points = claim.coverage.points if claim.coverage is not None else len(claim.evidence)
-    counterexample = claim.counterexample
+    finding = claim.finding
+    counterexample = (finding.telling or finding.minimal) if finding is not None else claim.counterexample
     if claim.verdict in (REFUTED, CONDITIONAL) and counterexample is not None:
-        measured, stated = format_pair(counterexample.estimate, counterexample.stated)
-        return (f"{claim.verdict_reason}; counterexample {format_params(counterexample.params)}: "
-                f"measured {measured}, stated {stated}")
+        named = f"{finding.class_}, " if finding is not None else ""
+        return f"{claim.verdict_reason}; {named}counterexample {format_counterexample(counterexample)}"
     if claim.verdict == CONFIRMED:
         return f"{points} points across the domain agree within the resolution"
     return claim.verdict_reason

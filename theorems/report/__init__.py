@@ -1,8 +1,13 @@
-"""The report of a run: ``report.md``, a self-contained ``report.html`` and one figure per claim.
+"""The report of a run: ``report.md``, ``report.html``, ``errata.md`` and one figure per claim.
+
+The run folder is self-contained, not report.html alone: both reports show ``figures/<claim-id>.png``
+by relative path, so each figure's bytes are written once, in ``figures/``, and report.html stays small
+(the catalogue's, at ``standard``, under 2 MB). report.html fetches nothing else: no scripts, no
+stylesheets, fonts or images from elsewhere; opened from the run folder it shows every figure.
 
 Public API::
 
-    write_report(results, out_dir) -> list[Path]   # the files written into out_dir
+    write_report(results, out_dir) -> list[Path]   # the files written into out_dir (report.md, errata.md, ...)
     update_index(reports_root, run_dir) -> Path    # reports_root/index.md, plus reports_root/latest
 
 ``results`` is a :class:`theorems.results.Results` (docs/results-schema.md shows its JSON). Apart
@@ -19,8 +24,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from theorems.report.content import report_blocks
-from theorems.report.document import to_html, to_markdown
+from theorems.report.content import errata_blocks, report_blocks
+from theorems.report.document import Heading, Link, Paragraph, to_html, to_markdown
 from theorems.report.figures import render_figure
 from theorems.report.index import update_index
 from theorems.results import ClaimResult, Results
@@ -35,11 +40,11 @@ def figure_name(claim_id: str) -> str:
 
 
 def write_report(results: Results, out_dir: Path, *, processes: int = 1) -> list[Path]:
-    """Write ``report.md``, ``report.html`` and ``figures/<claim-id>.png`` into ``out_dir``.
+    """Write ``report.md``, ``report.html``, ``errata.md`` and ``figures/<claim-id>.png`` into ``out_dir``.
 
     ``out_dir`` must exist; the caller makes the whole folder appear atomically. Returns the paths
-    written: the markdown report, the HTML report, then the figures in claim order. ``processes``:
-    see :func:`render_figures`.
+    written: the markdown report, the HTML report, the errata sheet, then the figures in claim order.
+    ``processes``: see :func:`render_figures`.
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -57,13 +62,25 @@ def write_report(results: Results, out_dir: Path, *, processes: int = 1) -> list
     markdown, html = out_dir / "report.md", out_dir / "report.html"
     markdown.write_text(to_markdown(blocks), encoding="utf-8")
     html.write_text(to_html(blocks, title=_title(results)), encoding="utf-8")
-    written = [markdown, html]
+    errata = out_dir / "errata.md"
+    errata.write_text(to_markdown(errata_sheet(results)), encoding="utf-8")
+    written = [markdown, html, errata]
     if figures:
         (out_dir / "figures").mkdir(exist_ok=True)
     for path, png in figures.values():
         (out_dir / path).write_bytes(png)
         written.append(out_dir / path)
     return written
+
+
+def errata_sheet(results: Results):
+    """``errata.md``: the report's errata section on its own, for an instructor, linking into report.md."""
+    return [
+        Heading(1, ["theorycheck errata"]),
+        Paragraph([f"Run of {results.run.started}, profile {results.run.profile}, seed {results.run.seed}. "
+                   "Each finding links to its evidence in ", Link("report.md", "errata", "report.md"), "."]),
+        *errata_blocks(results.rows, page="report.md", level=2),
+    ]
 
 
 def render_figures(claims: Sequence[ClaimResult], *, processes: int = 1) -> list[bytes]:

@@ -10,13 +10,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from theorems.report.document import (
-    Block, Bullets, Card, Code, Heading, Image, Link, Paragraph, Seconds, Strong, Table, Text, Verdict, github_slug,
+    Anchor, Block, Bullets, Card, Code, Heading, Image, Link, Paragraph, Seconds, Strong, Table, Text, Verdict,
+    github_slug,
 )
 from theorems.report.values import (
-    FINDING_VERDICTS, format_comparison, format_count, format_counts, format_interval, format_measured, format_pair,
-    format_params, format_tolerance, format_value, telling_point, verdict_counts,
+    FINDING_VERDICTS, document_title, format_comparison, format_count, format_counterexample, format_counts, format_effect,
+    format_interval, format_measured, format_pair, format_params, format_tolerance, format_value, telling_point,
+    verdict_counts,
 )
-from theorems.results import Alternative, ClaimResult, Counterexample, Point, Results, RowResult, RunInfo
+from theorems.results import Alternative, ClaimResult, Counterexample, Finding, Point, Results, RowResult, RunInfo
 
 MAX_EVIDENCE_ROWS = 30
 SUMMARY_STATEMENT_CHARS = 160  # the summary shortens statements; findings and claim sections give them whole
@@ -27,7 +29,9 @@ def report_blocks(results: Results, figures: Mapping[str, tuple[str, bytes]]) ->
     claims = results.claims
     return [
         *_header(results.run, claims),
+        *_contents(results),
         *_findings(claims),
+        *errata_blocks(results.rows),
         *_rows(results.rows),
         *_summary(claims),
         Heading(2, ["Claims"], "claims"),
@@ -41,7 +45,21 @@ def _anchor(claim: ClaimResult) -> str:
 
 
 def _source(claim: ClaimResult) -> str:
-    return " § ".join(part for part in (claim.source.document, claim.source.section) if part) or "—"
+    document = document_title(claim.source.document) if claim.source.document else ""
+    return " § ".join(part for part in (document, claim.source.section) if part) or "—"
+
+
+def _by_document(rows: Sequence[RowResult]) -> dict[str, list[RowResult]]:
+    """The rows grouped by document, documents and rows in the order given."""
+    documents: dict[str, list[RowResult]] = {}
+    for row in rows:
+        documents.setdefault(row.document, []).append(row)
+    return documents
+
+
+def _document_heading(document: str) -> str:
+    """The rows section's heading of a document (its anchor is GitHub's slug of it)."""
+    return f"Rows of {document_title(document)}"
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -83,6 +101,32 @@ def _header(run: RunInfo, claims: Sequence[ClaimResult]) -> list[Block]:
     ]
 
 
+# ---- contents -----------------------------------------------------------------------------------
+def _contents(results: Results) -> list[Block]:
+    """Links to each part of the report, then one entry per document: its rows (each row id links to its
+    line of the rows table) and the claims taken from it."""
+    sections = ["Findings", "Errata", *(["Rows"] if results.rows else []), "Summary", "Claims"]
+    items: list[Text] = [_joined([Link(name, github_slug(name)) for name in sections], " · ")]
+    claims_of: dict[str, list[str]] = {}
+    for claim in results.claims:
+        claims_of.setdefault(claim.source.document, []).append(claim.id)
+    rows_of = _by_document(results.rows)
+    for document in dict.fromkeys([*rows_of, *claims_of]):
+        rows, claims, title = rows_of.get(document, []), claims_of.get(document, []), document_title(document)
+        item: Text = [Link(title, github_slug(_document_heading(document))) if rows else Strong(title)]
+        if rows:
+            item += [": rows ", *_joined([Link(row.id, row.id) for row in rows])]
+        if claims:
+            item += ["; claims " if rows else ": claims ", *_joined([Link(c, github_slug(c)) for c in claims])]
+        items.append(item)
+    return [Heading(2, ["Contents"], "contents"), Bullets(items)]
+
+
+def _joined(parts: Sequence[Link], separator: str = ", ") -> Text:
+    """The links with ``separator`` between them."""
+    return [piece for i, part in enumerate(parts) for piece in ([separator] if i else []) + [part]]
+
+
 # ---- 2. findings --------------------------------------------------------------------------------
 def _findings(claims: Sequence[ClaimResult]) -> list[Block]:
     findings = [c for verdict in FINDING_VERDICTS for c in claims if c.verdict == verdict]
@@ -109,8 +153,9 @@ def _point_text(point: Point | Counterexample, with_reading: bool, relation: str
     deviation = format_comparison(point.estimate, point.stated, relation)
     measured, stated = format_pair(point.estimate, point.stated)
     interval = format_interval(point.ci_low, point.ci_high)
+    element = f" element {point.index}" if point.index is not None else ""
     return [
-        Code(format_params(point.params)), f"{reading}: measured {measured}",
+        Code(format_params(point.params)), f"{element}{reading}: measured {measured}",
         f" {interval}, " if interval != "—" else ", ", f"stated {stated}", f" ({deviation})" if deviation else "",
     ]
 
@@ -122,10 +167,14 @@ def _finding(claim: ClaimResult) -> Card:
         [Strong("Assumptions:"), " ", "; ".join(claim.assumptions) or "none stated"],
         [Strong("Why:"), " ", claim.verdict_reason or "—"],
     ]
-    point, is_counterexample = telling_point(claim)
-    if point is not None:
-        name = "Counterexample" if is_counterexample else "Most telling point"
-        items.append([Strong(f"{name}:"), " ", *_point_text(point, _several_readings(claim), claim.relation)])
+    finding = claim.finding
+    if finding is not None:
+        items += _finding_items(finding, claim)
+    else:
+        point, is_counterexample = telling_point(claim)
+        if point is not None:
+            name = "Counterexample" if is_counterexample else "Most telling point"
+            items.append([Strong(f"{name}:"), " ", *_point_text(point, _several_readings(claim), claim.relation)])
     for alternative in claim.alternatives:
         if alternative.verdict == "confirmed":
             items.append(_alternative_text("Agrees instead with:", alternative, _several_readings(claim)))
@@ -146,6 +195,25 @@ def _finding(claim: ClaimResult) -> Card:
     return Card(claim.verdict, blocks)
 
 
+def _finding_items(finding: Finding, claim: ClaimResult) -> list[Text]:
+    """A finding's class, its effects and its two counterexamples, the most telling first."""
+    items: list[Text] = [
+        [Strong("Finding:"), f" {finding.class_}: {finding.reason}"],
+        [Strong("Effect at the document's settings:"), " ", _representative_effect(finding)],
+        [Strong("Largest effect over the domain:"), " ", format_effect(finding.effect.largest)],
+    ]
+    for label, point in (("Most telling counterexample:", finding.telling), ("Minimal counterexample:", finding.minimal)):
+        if point is not None:
+            items.append([Strong(label), " ", *_point_text(point, _several_readings(claim), claim.relation)])
+    return items
+
+
+def _representative_effect(finding: Finding) -> str:
+    if finding.effect.representative is None:
+        return "— (the claim declares no representative settings)"
+    return format_effect(finding.effect.representative)
+
+
 def _alternative_text(label: str, alternative: Alternative, with_reading: bool, show_verdict: bool = False) -> Text:
     text: Text = [Strong(label), " ", Code(alternative.statement)]
     if with_reading and alternative.reading:
@@ -153,6 +221,43 @@ def _alternative_text(label: str, alternative: Alternative, with_reading: bool, 
     if show_verdict:
         text += [" ", Verdict(alternative.verdict)]
     return text
+
+
+# ---- errata: every finding, by document and row ---------------------------------------------------
+def errata_blocks(rows: Sequence[RowResult], *, page: str = "", level: int = 2) -> list[Block]:
+    """The errata sheet: for each document (in order), its rows' findings in inventory order, with the
+    suggested correction, the class, the effect at the document's settings and a link to the evidence
+    (the claim's section of ``page``: this report when empty, else the file named)."""
+    documents = _by_document(sorted((r for r in rows if r.findings), key=lambda r: (r.document, r.id)))
+    blocks: list[Block] = [Heading(level, ["Errata"], "errata")]
+    if not documents:
+        return blocks + [Paragraph(["No findings: no statement differs from what was measured."])]
+    blocks.append(Paragraph([
+        "Every finding, by document and row: an erratum is wrong where a reader uses the result (the document's "
+        "settings, or the defaults of the library it names); a slip is a wrong line of a derivation whose result "
+        "holds; a convention differs by less than the claim's materiality; a caveat holds only under a condition "
+        "the text leaves implicit. Effects are relative to the scale the claim is judged on.",
+    ]))
+    for document, members in documents.items():
+        blocks.append(Heading(level + 1, [document_title(document)]))
+        blocks.append(Table(
+            ["Row", "Where", "As written", "Suggested correction", "Class", "Effect at the document's settings",
+             "Largest effect", "Evidence"],
+            [[[row.id], [finding.where or "—"], [Code(finding.as_written)],
+              [Code(finding.correction)] if finding.correction else ["—"], [Strong(finding.class_)],
+              [_representative_effect(finding)], [format_effect(finding.effect.largest)],
+              [Link(finding.claim, github_slug(finding.claim), page), *_counterexamples(finding)]]
+             for row in members for finding in row.findings], css_class="errata"))
+    return blocks
+
+
+def _counterexamples(finding: Finding) -> Text:
+    """``; most telling …; minimal …``: the two counterexamples, with the digits that tell them apart."""
+    parts: Text = []
+    for label, point in (("most telling", finding.telling), ("minimal", finding.minimal)):
+        if point is not None:
+            parts.append(f"; {label} {format_counterexample(point)}")
+    return parts
 
 
 # ---- 3. one verdict per inventory row, a table per document ------------------------------------
@@ -165,15 +270,12 @@ def _rows(rows: Sequence[RowResult]) -> list[Block]:
         Paragraph([f"Every inventory row checked in this run ({len(rows)}), by document. A row's verdict is the "
                    f"conjunction of the claims that cite it; {format_counts(counts)}."]),
     ]
-    documents: dict[str, list[RowResult]] = {}
-    for row in rows:
-        documents.setdefault(row.document, []).append(row)
-    for document, members in documents.items():
-        blocks.append(Heading(3, [document]))
+    for document, members in _by_document(rows).items():
+        heading = _document_heading(document)
+        blocks.append(Heading(3, [heading], github_slug(heading)))
         blocks.append(Table(["Row", "Section", "Verdict", "Claims", "Evidence"], [
-            [[row.id], [row.section or "—"], [Verdict(row.verdict)],
-             [part for i, claim_id in enumerate(row.claims)
-              for part in ([", "] if i else []) + [Link(claim_id, github_slug(claim_id))]],
+            [[Anchor(row.id)], [row.section or "—"], [Verdict(row.verdict)],
+             _joined([Link(claim_id, github_slug(claim_id)) for claim_id in row.claims]),
              [row.evidence or "—"]]
             for row in members], css_class="rows"))
     return blocks

@@ -1,5 +1,8 @@
 """A small document model and its two renderings: GitHub-flavoured markdown and one HTML file.
 
+The HTML file carries its own styles and no scripts; its images reference the PNG files beside it
+(``figures/<claim-id>.png``) by relative path, as the markdown does, so each figure's bytes exist once.
+
 The report's content is built once (:mod:`theorems.report.content`) as a list of blocks whose text
 is a list of inline parts; :func:`to_markdown` and :func:`to_html` only decide how each part looks.
 Every piece of text is escaped here, so content code never handles markup.
@@ -7,7 +10,6 @@ Every piece of text is escaped here, so content code never handles markup.
 
 from __future__ import annotations
 
-import base64
 import html
 import re
 import struct
@@ -43,14 +45,22 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """Text that is also a link target, e.g. an inventory row's id (``report.html#003-05``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Link:
-    """A link to an anchor in the same report."""
+    """A link to an anchor in the same report, or in the file ``page`` beside it (``report.md``)."""
 
     text: str
     anchor: str
+    page: str = ""
 
 
-Inline = Union[str, Verdict, Seconds, Strong, Code, Link]
+Inline = Union[str, Verdict, Seconds, Strong, Code, Anchor, Link]
 Text = list[Inline]
 
 
@@ -81,8 +91,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Image:
-    path: str  # relative to the report, e.g. "figures/<claim-id>.png"
-    png: bytes  # embedded into the HTML as a data URI
+    path: str  # relative to the report, e.g. "figures/<claim-id>.png": both renderings reference the file
+    png: bytes  # its bytes, which give the HTML its width and height
     alt: str
 
 
@@ -138,8 +148,10 @@ def _md_inline(text: Text, in_table: bool = False) -> str:
             out.append(f"**{_md_text(part.text)}**")
         elif isinstance(part, Code):
             out.append(_md_code(part.text, in_table))
+        elif isinstance(part, Anchor):  # GitHub keeps the id (as user-content-<id>) and scrolls to it
+            out.append(f'<a id="{html.escape(part.text)}"></a>{_md_text(part.text)}')
         elif isinstance(part, Link):
-            out.append(f"[{_md_text(part.text)}](#{part.anchor})")
+            out.append(f"[{_md_text(part.text)}]({part.page}#{part.anchor})")
         else:
             raise TypeError(f"unknown inline part {part!r}")
     return "".join(out)
@@ -212,6 +224,7 @@ table.summary td:nth-child(6) { min-width: 11em; }  /* measured vs stated */
 figure { margin: 1em 0; }
 img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 .time { color: var(--muted); white-space: nowrap; }
+:target, tr:has(:target) { background: #fff8c5; }
 """
 
 _KNOWN_VERDICTS = ("confirmed", "refuted", "conditional", "inconclusive")
@@ -234,8 +247,10 @@ def _html_inline(text: Text) -> str:
             out.append(f"<strong>{html.escape(part.text)}</strong>")
         elif isinstance(part, Code):
             out.append(f"<code>{html.escape(part.text)}</code>")
+        elif isinstance(part, Anchor):
+            out.append(f'<span id="{html.escape(part.text)}">{html.escape(part.text)}</span>')
         elif isinstance(part, Link):
-            out.append(f'<a href="#{html.escape(part.anchor)}">{html.escape(part.text)}</a>')
+            out.append(f'<a href="{html.escape(part.page)}#{html.escape(part.anchor)}">{html.escape(part.text)}</a>')
         else:
             raise TypeError(f"unknown inline part {part!r}")
     return "".join(out)
@@ -255,11 +270,10 @@ def _html_block(block: Block) -> str:
         body = "\n".join("<tr>" + "".join(f"<td>{_html_inline(c)}</td>" for c in row) + "</tr>" for row in block.rows)
         css_class = f' class="{html.escape(block.css_class)}"' if block.css_class else ""
         return f'<div class="table-wrap"><table{css_class}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>'
-    if isinstance(block, Image):
-        data = base64.b64encode(block.png).decode("ascii")
+    if isinstance(block, Image):  # the file beside the report, not a copy of its bytes (the report stays small)
         width, height = struct.unpack(">II", block.png[16:24])  # the PNG header (IHDR) gives the size
         return (
-            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(block.alt)}" '
+            f'<figure><img src="{html.escape(block.path)}" alt="{html.escape(block.alt)}" '
             f'width="{width}" height="{height}"></figure>'
         )
     if isinstance(block, Card):

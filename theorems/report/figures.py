@@ -10,7 +10,10 @@ points a grey ring, non-finite estimates a triangle on the top edge. Behaviour l
 (``"converges"``, ...) are drawn on a categorical y axis.
 ``figure.kind == "traces"``: one colour per evidence point, measured trajectory solid and stated
 trajectory dashed; one panel per reading when the points span several.
-Claims with design points are drawn from those alone; the search's points are in the tables.
+Each stated value is shaded with the band that decides its point (``Point.band``: stated ± band for
+an equality, one side for a bound; a trace's tolerance at each element), so a reader sees why a point
+was refuted. Claims with more than ``FEW_DESIGN_POINTS`` design points are drawn from those alone
+(the search's points are in the tables); with fewer, every evaluated point is drawn.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from theorems.claim import Figure as FigureSpec
 from theorems.report.values import as_number, format_params, format_value, is_label
@@ -46,6 +50,10 @@ STYLE = {
 }
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 MAX_TRACES = 9
+FEW_DESIGN_POINTS = 3  # with this many design points or fewer, a figure draws every evaluated point
+BAND_ALPHA = 0.15
+BAND_LABEL = "band that decides a point"
+LOG_FLOOR = 1e-300  # a band reaching 0 or below is drawn down to the bottom of a log axis
 LEGEND_HEIGHT_IN = 0.55  # a two-row legend fits in HEIGHT_IN; a taller one makes the figure taller
 LOG_DECADES = 12  # the most decades a log-y trace figure shows
 # Behaviour labels in the order they are drawn from bottom to top; other labels follow in order of appearance.
@@ -55,24 +63,34 @@ LABEL_ORDER = ("converges", "oscillates", "diverges")
 def render_figure(claim: ClaimResult) -> bytes:
     """The claim's figure as PNG bytes (``WIDTH_IN`` × ``HEIGHT_IN`` inches per panel at ``DPI``).
 
-    Only the claim's design points are drawn when it has any (the points the search found are in
-    the evidence table); trajectories under several readings get one panel per reading.
+    The points drawn are :func:`drawn_points`'s, each with the band that decides it; trajectories
+    under several readings get one panel per reading. Text that
+    mathtext cannot parse (a reading or label such as ``rate $\\frac{1}{$``) would fail the drawing:
+    the figure is then drawn again with all its text plain.
     """
+    try:
+        return _render(claim, maths=True)
+    except ValueError:  # how mathtext reports maths it cannot parse, at drawing time
+        return _render(claim, maths=False)
+
+
+def _render(claim: ClaimResult, *, maths: bool) -> bytes:
+    """:func:`render_figure`, with ``$…$`` typeset as maths or, without ``maths``, shown as written."""
     spec = claim.figure
-    shown = [p for p in claim.evidence if p.design] or claim.evidence
+    shown = drawn_points(claim)
     readings = list(dict.fromkeys(p.reading for p in shown))
     traces = spec.kind == "traces"
     panels = [[p for p in shown if p.reading == r] for r in readings] if traces and len(readings) > 1 else [shown]
-    with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
+    with matplotlib.style.context("default"), matplotlib.rc_context({**STYLE, "text.parse_math": maths}):
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN * len(panels)), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
         legend = None
         for index, points in enumerate(panels):
             axes = figure.add_subplot(len(panels), 1, index + 1)
             if traces:
-                entries = _draw_traces(axes, points, spec, with_verdicts=len(panels) == 1)
+                entries = _draw_traces(axes, points, spec, claim, with_verdicts=len(panels) == 1)
             else:
-                entries = _draw_points(axes, points, spec)
+                entries = _draw_points(axes, points, spec, claim.relation)
             legend = legend or entries
             title = claim.id
             if len(panels) > 1:
@@ -83,6 +101,16 @@ def render_figure(claim: ClaimResult) -> bytes:
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def drawn_points(claim: ClaimResult) -> list[Point]:
+    """The points a figure draws: the claim's declared (representative and design) points, or every
+    evaluated point where those are ``FEW_DESIGN_POINTS`` or fewer (a thin picture); trajectories
+    are kept for the declared points only, so a traces figure draws those whenever there are some."""
+    declared = [p for p in claim.evidence if p.design]
+    if len(declared) > FEW_DESIGN_POINTS or (declared and claim.figure.kind == "traces"):
+        return declared
+    return list(claim.evidence)
 
 
 def _float(value: Any) -> float:
@@ -152,7 +180,33 @@ def _categories(values: Sequence[Any], preferred: Sequence[str] = ()) -> list[st
     return [c for c in preferred if c in seen] + [c for c in dict.fromkeys(seen) if c not in preferred]
 
 
-def _draw_points(axes, evidence: Sequence[Point], spec: FigureSpec):
+def _band_limits(stated: Any, band: Any, relation: str) -> tuple[float, float]:
+    """Where a measurement agrees with ``stated`` (the band that decides a point): stated ± band for an
+    equality, up to stated + band for an upper bound, down to stated − band for a lower one; NaN
+    where the point has no band (labels)."""
+    s, b = _float(stated), _float(band)
+    low = s if relation == "le" else s - b
+    high = s if relation == "ge" else s + b
+    return low, high
+
+
+def _draw_band(axes, xs: Sequence[float], limits: Sequence[tuple[float, float]], colour: str, *, curve: bool,
+               floor: float = 0.0) -> bool:
+    """Shade each point's deciding band in the series colour (a ribbon along a curve, else a bar per
+    point); lower limits are raised to ``floor`` on a log axis. Returns whether anything was drawn."""
+    kept = [(x, max(low, floor), high) for x, (low, high) in zip(xs, limits)
+            if math.isfinite(x) and math.isfinite(low) and math.isfinite(high)]
+    if not kept:
+        return False
+    x, low, high = zip(*kept)
+    if curve and len(kept) > 1:
+        axes.fill_between(x, low, high, color=colour, alpha=BAND_ALPHA, linewidth=0, zorder=1)
+    else:
+        axes.vlines(x, low, high, colors=colour, alpha=2 * BAND_ALPHA, linewidth=9, zorder=1)
+    return True
+
+
+def _draw_points(axes, evidence: Sequence[Point], spec: FigureSpec, relation: str = "eq"):
     if not evidence:
         axes.text(0.5, 0.5, "no evidence points", ha="center", va="center", transform=axes.transAxes)
         return [], []
@@ -182,6 +236,7 @@ def _draw_points(axes, evidence: Sequence[Point], spec: FigureSpec):
     for i in below_axis:
         estimates[i] = math.nan
     dodged = list(x_of)  # where each measured point is drawn
+    banded = False
     handles, labels = [], []
     series = spec.series
     groups = _group(evidence, series)
@@ -211,6 +266,9 @@ def _draw_points(axes, evidence: Sequence[Point], spec: FigureSpec):
                       [_error_bar(evidence[i].ci_high, estimates[i]) for i in indices]],
                 linestyle="none", marker="o", markersize=5, capsize=3, color=colour, zorder=3,
             )
+        banded |= not labelled and _draw_band(
+            axes, xs, [_band_limits(evidence[i].stated, evidence[i].band, relation) for i in indices], colour,
+            curve=as_curve, floor=max(floor, LOG_FLOOR) if log_y else -math.inf)
         suffix = _series_label(series, name)
         if len(groups) == 1:
             handles += [measured, stated_line]
@@ -224,6 +282,9 @@ def _draw_points(axes, evidence: Sequence[Point], spec: FigureSpec):
             Line2D([], [], color="black", linestyle="--", marker="s" if labelled else None, markerfacecolor="none"),
         ]
         labels += ["measured" if labelled else "measured ± interval", "stated"]
+    if banded:
+        handles.append(Patch(color="black", alpha=BAND_ALPHA))
+        labels.append(BAND_LABEL)
 
     _mark_point_verdicts(axes, evidence, dodged, estimates, handles, labels, below_axis=below_axis)
 
@@ -330,7 +391,8 @@ def _varying_params(evidence: Sequence[Point]) -> list[str]:
     return varying or keys
 
 
-def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, *, with_verdicts: bool = True):
+def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, claim: ClaimResult, *,
+                 with_verdicts: bool = True):
     traced = [p for p in evidence if p.trace is not None and p.trace.get("measured")]
     # At most MAX_TRACES lines, refuted then inconclusive points first, drawn in their original order.
     priority = {"refuted": 0, "inconclusive": 1}
@@ -338,6 +400,7 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, *, with_verd
     drawn = [traced[i] for i in chosen]
     keys = _varying_params(drawn)
     handles, labels = [], []
+    banded = False
     for index, point in enumerate(drawn):
         colour = COLOURS[index % len(COLOURS)]
         trace = point.trace
@@ -346,6 +409,10 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, *, with_verd
             xs = [_float(v) for v in trace.get("x") or range(len(ys))]
             if ys and len(xs) == len(ys):
                 line = axes.plot(xs, ys, color=colour, **style)[0]
+                if name == "stated":  # a deterministic trace's band is its tolerance at each element
+                    banded |= _draw_band(axes, xs, [_band_limits(y, claim.atol + claim.resolution * abs(y), claim.relation)
+                                                    for y in ys], colour, curve=True,
+                                         floor=LOG_FLOOR if spec.logy else -math.inf)
                 if name == "measured":
                     handles.append(line)
         label = format_params({k: point.params.get(k) for k in keys}) if keys else f"point {index + 1}"
@@ -358,6 +425,9 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, *, with_verd
     elif any(point.trace.get("stated") for point in drawn):  # say what dashes mean only where some are drawn
         handles += [Line2D([], [], color="black"), Line2D([], [], color="black", linestyle="--")]
         labels += ["measured (solid)", "stated (dashed)"]
+    if banded:
+        handles.append(Patch(color="black", alpha=BAND_ALPHA))
+        labels.append(BAND_LABEL)
     untraced, over_cap = len(evidence) - len(traced), len(traced) - len(drawn)
     for count, what in ((untraced, "without a trajectory (see the evidence table)"),
                         (over_cap, f"more in the evidence table (at most {MAX_TRACES} drawn)")):
@@ -387,8 +457,12 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, *, with_verd
 
 def axis_label(text: Any) -> str:
     """A label as the claim writes it, with TeX-style sub- and superscripts (``w_{t+1}``, ``σ^{2}``)
-    typeset by matplotlib's mathtext rather than shown raw; dollar signs elsewhere are literal."""
-    text = "\n".join(textwrap.wrap(str(text), 48)).replace("$", r"\$")  # long labels on two lines
+    typeset by matplotlib's mathtext rather than shown raw; dollar signs elsewhere are literal.
+    Where maths is off (:func:`render_figure`'s fallback) the label is shown as written."""
+    text = "\n".join(textwrap.wrap(str(text), 48))  # long labels on two lines
+    if not matplotlib.rcParams["text.parse_math"]:
+        return text
+    text = text.replace("$", r"\$")
     return re.sub(r"([_^])\{([^{}$]*)\}", lambda m: "$" + m.group(1) + "{" + _mathtext(m.group(2)) + "}$", text)
 
 

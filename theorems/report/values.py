@@ -13,11 +13,24 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from theorems.results import ClaimResult, Counterexample, Point
+from theorems.results import ClaimResult, Counterexample, Effect, Point
 
 VERDICTS: tuple[str, ...] = ("confirmed", "refuted", "conditional", "inconclusive")
 FINDING_VERDICTS: tuple[str, ...] = ("refuted", "conditional", "inconclusive")  # in report order
 _NON_FINITE = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+# The catalogue's five documents (../shared/seeds/README.md), shown by title instead of file name.
+DOCUMENT_TITLES = {
+    "000_7c5c639b47bbde7b.txt": "Initialization (lecture slides)",
+    "001_5672ff10bad5e403.txt": "Intro to Deep Learning, Lecture 7: Optimization III (lecture slides)",
+    "002_1f3d2f34a8594b59.txt": "Lecture 12 (handwritten lecture notes)",
+    "003_8575ef13f3bfe434.txt": "11-685 Intro to Deep Learning - Training (course notes)",
+    "004_e701d70adf034ba3.txt": "TTIC 31230 SGD Problems (problem set with solutions)",
+}
+
+
+def document_title(document: str) -> str:
+    """A document's title: the catalogue's own by title, a user's document by its file name."""
+    return DOCUMENT_TITLES.get(document, document)
 
 
 def as_number(value: Any) -> float | None:
@@ -66,6 +79,24 @@ def format_pair(estimate: Any, stated: Any) -> tuple[str, str]:
         if pair[0] != pair[1]:
             return pair
     return pair
+
+
+def format_counterexample(point: Point | Counterexample) -> str:
+    """``N=2, b=2: measured 0.4999, stated 0.5``, with the digits that tell the two apart, and the
+    element of an array measurement (``element 57``) where the values are taken at one."""
+    measured, stated = format_pair(point.estimate, point.stated)
+    element = f", element {point.index}" if point.index is not None else ""
+    return f"{format_params(point.params)}{element}: measured {measured}, stated {stated}"
+
+
+def format_effect(effect: Effect | None) -> str:
+    """``12.3% at lr=0.1, element 57``; a dash when there is no effect to state."""
+    if effect is None:
+        return "—"
+    relative = as_number(effect.relative)
+    size = "a different label" if relative is None else "inf" if math.isinf(relative) else f"{100 * relative:.3g}%"
+    element = f", element {effect.index}" if effect.index is not None else ""
+    return f"{size} at {format_params(effect.params)}{element}"
 
 
 def format_params(params: Mapping[str, Any] | None) -> str:
