@@ -225,13 +225,31 @@ def test_operation_counts_match_the_closed_forms(d, L, N, S):
     assert doc.operation_count("neuron", sizes) == 6 * d
     assert doc.operation_count("layer", sizes) == 6 * d * d
     assert doc.operation_count("network", sizes) == _network_flops(1, L, d)
-    assert doc.operation_count("sgd_step", sizes) == _network_flops(1, L, d)
     assert doc.operation_count("gd_step", sizes) == _network_flops(N, L, d)
     assert doc.operation_count("gd", sizes) == S * _network_flops(N, L, d)
-    assert doc.operation_count("full_loss", sizes) == 2 * N * (L * d * d + d)
-    assert doc.operation_count("sampled_loss", sizes) == 2 * (L * d * d + d)
     with pytest.raises(ValueError, match="unknown cost"):
         doc.operation_count("epoch", sizes)
+
+
+@pytest.mark.parametrize("d, L, N", [(3, 1, 1), (7, 2, 5), (16, 4, 9)])
+def test_sampled_costs_count_flops_and_written_elements_and_only_the_full_loss_touches_n(d, L, N):
+    """000-14's costs add every written element to the flops: the full loss writes σ and the residuals of all
+    N rows; the sampled loss writes the draw (1), the gathered row and target (d + 1), σ (Ld) and the loss (3);
+    the SGD step also writes its gradients and the update (3 per parameter)."""
+    sizes = {"d": d, "L": L, "N": N, "S": 1}
+    parameters = L * d * d + d
+    assert doc.operation_count("full_loss", sizes) == 2 * N * parameters + N * (L * d + 2) + 1
+    assert doc.operation_count("sampled_loss", sizes) == 2 * parameters + (L * d + d + 5)
+    assert doc.operation_count("sgd_step", sizes) == _network_flops(1, L, d) + (L * d + d + 5) + 3 * parameters
+    for cost in ("sampled_loss", "sgd_step"):
+        assert doc.operation_count(cost, {**sizes, "N": 1000 * N}) == doc.operation_count(cost, sizes)
+
+
+def test_alexnet_has_torchvisions_parameters_and_costs_more_per_image_than_the_slides_l_d_squared():
+    assert sum(w.numel() for w in doc.alexnet().parameters()) == 61_100_840
+    forward = doc.alexnet_multiply_adds(backward=False)
+    assert forward == pytest.approx(7.14e8, rel=0.01)
+    assert 2.5 * forward < doc.alexnet_multiply_adds(backward=True) < 3 * forward
 
 
 def test_fitted_exponent():
@@ -257,3 +275,92 @@ def test_regression_hessian_matches_autograd(regression):
     autograd = torch.stack([torch.autograd.functional.hessian(lambda v: doc.regression_loss(regression, X, y, v), v)
                             for v in w])
     torch.testing.assert_close(doc.regression_hessian(regression, X, y, w), autograd)
+
+
+# --- 000-07: gradient descent on the unregularized logistic loss ---------------------------------------
+
+def test_logistic_gd_outcome_tells_log_growth_from_convergence():
+    assert doc.logistic_gd_outcome(np.array([9.7, 23.1, 51.7]), 8e-4) == doc.NO_MINIMIZER  # separable data
+    assert doc.logistic_gd_outcome(np.array([2.7, 2.7, 2.7]), 1e-16) == doc.REACHES
+    assert doc.logistic_gd_outcome(np.array([2.0, 2.5, 2.6]), 1e-3) == doc.STALLS
+
+
+@pytest.mark.parametrize("separable, label", [(True, doc.NO_MINIMIZER), (False, doc.REACHES)])
+def test_unregularized_logistic_runs(separable, label):
+    point = {"n": 40, "d": 2, "step": 1.0, "data_seed": 3, "separable": separable}
+    assert doc.gd_reaches_unregularized_logistic_minimizer.measure(point, _ctx()).value == label
+
+
+# --- 000-05: the derivation's first line ---------------------------------------------------------------
+
+def test_dropout_first_line_measures_the_random_sum_over_every_mask():
+    point = {"d": 3, "r": 0.3, "data_seed": 2}
+    measurement = doc.dropout_expectation_first_line.measure(point, _ctx())
+    masks, probability = doc.dropout_masks(3, 0.3)
+    x, w = doc.single_neuron(point, torch.device("cpu"))
+    np.testing.assert_allclose(measurement.value, ((masks * x) @ w).numpy())
+    assert float(probability.numpy() @ measurement.value) == pytest.approx(measurement.quantities["expected"])
+    assert measurement.quantities["expected"] == pytest.approx(0.7 * float(x @ w))
+
+
+def _mean_ctx(seed=0, n=200_000):
+    """A context whose Monte Carlo mean is n draws at once, with its standard error."""
+    ctx = _ctx(seed)
+
+    def mean(draw, *, bytes_per_replicate, quantities=None):
+        values = draw(n)
+        return SimpleNamespace(value=float(values.mean()), se=float(values.std()) / math.sqrt(n),
+                               quantities=dict(quantities or {}))
+
+    ctx.mean = mean
+    return ctx
+
+
+def test_index_expectation_line_holds_only_with_i_in_place_of_x():
+    """E[X] = Σ P(X = i) X is the outcome X, not its mean; Σ P(X = i) i is E[X] = (N + 1)/2."""
+    claim, point = doc.expectation_of_index_line, {"N": 10}
+    measurement = claim.measure(point, _ctx())
+    p = {**point, **measurement.quantities}
+    np.testing.assert_allclose(measurement.value, np.full(10, 5.5))
+    assert not np.allclose(claim.stated(p), measurement.value)
+    np.testing.assert_allclose(claim.alternatives[0].value(p), measurement.value)
+
+
+def test_scaled_term_variance_sum_estimates_the_sum_of_the_terms_variances():
+    point = {"fan_in": 16, "data_seed": 3}
+    measurement = doc.scaled_term_variance_sum(point, _mean_ctx(2))
+    p = {**point, **measurement.quantities}
+    z = math.sqrt(2) * torch.special.erfinv(torch.tensor(1 - ALPHA / 2, dtype=torch.float64)).item()
+    assert abs(measurement.value - doc.scaled_init_variance_middle_line.stated(p)) <= z * measurement.se
+    assert abs(measurement.value - doc.scaled_init_variance_middle_line.mutants[0].value(p)) > z * measurement.se
+
+
+def test_minibatch_middle_line_alternative_is_the_exact_variance_over_subsets():
+    """Without replacement, the covariance-corrected line equals the variance of the subset mean over all subsets."""
+    values = torch.randn(6, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    B = 3
+    means = torch.stack([values[list(subset)].mean() for subset in itertools.combinations(range(6), B)])
+    p = {"sigma2": float(values.var(correction=0)), "B": B, "N": 6}
+    claim = doc.minibatch_variance_middle_line
+    assert claim.alternatives[0].value(p) == pytest.approx(float(means.var(correction=0)), rel=1e-12)
+    assert claim.stated(p) == pytest.approx(p["sigma2"] / B, rel=1e-12)
+
+
+def test_dropout_linear_part_reports_inputs_and_the_declared_rule_reproduces_the_exact_expectation():
+    claim = doc.dropout_eval_rule_linear_part
+    point = claim.design[1]
+    measurement = claim.measure(point, _ctx())
+    assert "eval_rule" not in measurement.quantities and "no_dropout" not in measurement.quantities
+    p = {**point, **measurement.quantities}
+    np.testing.assert_allclose(claim.stated(p), measurement.value, rtol=1e-12, atol=1e-12)
+    for mutant in claim.mutants:
+        assert not np.allclose(mutant.value(p), measurement.value, rtol=1e-9), mutant.statement
+
+
+def test_convexity_measurement_reports_the_chords_inputs_not_the_chord():
+    claim = doc.regression_losses_convex
+    point = claim.design[0]
+    measurement = claim.measure(point, _ctx())
+    assert "chord" not in measurement.quantities
+    p = {**point, **measurement.quantities}
+    assert np.all(measurement.value <= claim.stated(p) + 1e-12)

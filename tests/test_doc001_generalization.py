@@ -82,6 +82,33 @@ def test_batch_statistics_are_the_biased_moments():
     torch.testing.assert_close(var, x.var(0, correction=0))
 
 
+@pytest.mark.parametrize("claim", [g.batch_norm_training, g.batch_norm_inference, g.max_norm_projection,
+                                   g.weight_decay_torch_sgd, g.weight_decay_update, g.weight_decay_first_line,
+                                   g.ridge_half_gradient_first_line])
+def test_torch_measurements_report_inputs_and_the_declared_formula_reproduces_torch(claim):
+    """The measurement reports torch's output and its inputs only; the slide's formula, written in the
+    declaration, reproduces torch's output from those inputs (and the mutants do not)."""
+    point = (claim.representative or claim.design)[0]
+    measurement = claim.measure(point, _Context())
+    assert not {"algorithm", "running_rule", "torch_renorm", "line_1"} & set(measurement.quantities)
+    p = {**point, **measurement.quantities}
+    np.testing.assert_allclose(claim.stated(p), measurement.value, rtol=max(claim.resolution, 1e-12), atol=1e-12)
+    for mutant in claim.mutants:
+        assert not np.allclose(mutant.value(p), measurement.value, rtol=1e-9, atol=1e-12), mutant.statement
+
+
+def test_batch_norm_identity_recovery_at_torchs_eps_is_off_by_about_eps_over_twice_the_variance():
+    """With ε = 1e-5 and unit-scale features, y differs from x by about ε/(2Var) relative: under materiality."""
+    claim = g.batch_norm_identity_recovery
+    point = {**claim.representative[0], "eps": g.BN_EPS}
+    measurement = claim.measure(point, _Context())
+    p = {**point, **measurement.quantities}
+    x = p["x"]
+    relative = np.abs(measurement.value - claim.stated(p)) / np.abs(x - x.mean(0)).ravel()
+    assert relative.max() < claim.materiality
+    np.testing.assert_allclose(relative, (g.BN_EPS / (2 * x.var(0)) * np.ones_like(x)).ravel(), rtol=0.01)
+
+
 @pytest.mark.parametrize("activation", sorted(g.HIDDEN_ACTIVATIONS))
 def test_activation_derivatives_match_autograd(activation):
     z = torch.linspace(-3, 3, 13, dtype=torch.float64).requires_grad_()  # includes 0
@@ -98,6 +125,7 @@ def test_two_layer_output_is_w_dot_sigma_of_ux_plus_biases():
 
 
 def test_weight_decay_runs_start_together_and_take_the_stated_first_step():
-    runs = g.weight_decay_runs("least_squares", 20, 3, 0.3, 0.5, 0)
+    runs = dict(g.weight_decay_runs("least_squares", 20, 3, 0.3, 0.5, 0))
+    assert runs.pop("lr") > 0
     assert all(run.shape == (g.DECAY_STEPS + 1, 3) for run in runs.values())
     assert len({run[0].tobytes() for run in runs.values()}) == 1

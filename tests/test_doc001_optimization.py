@@ -9,6 +9,7 @@ operation counter against FlopCounterMode, and the tuned runs' early stop agains
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implementations import optimizers as opt
+from implementations.optimizer_oracles import PAIRING, form_trajectory
 from implementations.problems import gradient_descent_trajectory, make_least_squares
+from theorems import REGISTRY
 from theorems.claims import doc001_optimization as doc
 
 SETTINGS = settings(deadline=None, max_examples=20, database=None, derandomize=True)
@@ -191,13 +194,64 @@ def test_tuned_runs_stop_early_without_changing_the_best_configurations(family):
     assert (runs["gd_iterations"], runs["momentum_iterations"]) == (best["gd"], best["momentum"])
 
 
-# --- 001-10 to 001-14: reporting where trajectories part ------------------------------------------------
+# --- 001-10 to 001-14: the slides' formulas, step against torch's steps -------------------------------
 
-def test_first_differing_step():
-    reference = torch.tensor([[1.0, 2.0], [1.5, 2.5], [2.0, 3.0]], dtype=torch.float64)
-    assert doc.first_differing_step(reference.clone(), reference) == 0
-    moved = reference.clone()
-    moved[2, 1] += 1e-6
-    assert doc.first_differing_step(moved, reference) == 2
-    moved[1, 0] = math.nan
-    assert doc.first_differing_step(moved, reference) == 1
+OPTIMIZER_CLAIMS = {  # claim id -> (oracle pairing of the slide's form, hyperparameters at a test point)
+    "momentum-is-torch-sgd-momentum": ("momentum-001-10", {"lr": 0.05, "beta": 0.9}),
+    "adagrad-is-torch-adagrad": ("adagrad-001-12", {"lr": 0.1, "eps": 1e-2}),
+    "rmsprop-is-torch-rmsprop": ("rmsprop-001-13-lagged", {"lr": 0.01, "beta": 0.9, "eps": 1e-3}),
+    "adam-is-torch-adam": ("adam-001-14-uncorrected", {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+}
+CPU = SimpleNamespace(device=torch.device("cpu"))
+
+
+def optimizer_point(claim_id: str, problem: str) -> dict:
+    """A point of the claim's domain on ``problem`` with the test hyperparameters (lr_fraction for momentum)."""
+    hp = dict(OPTIMIZER_CLAIMS[claim_id][1])
+    if claim_id.startswith("momentum"):
+        hp = {"lr_fraction": 0.5, "beta": hp["beta"]}
+    return {"problem": problem, "N": 12, "d": 3, "data_seed": 4, "steps": 15, **hp}
+
+
+@pytest.mark.parametrize("claim_id", OPTIMIZER_CLAIMS)
+def test_declared_formula_is_the_slides_form_on_its_own_gradients(claim_id):
+    """The stated formula, fed the gradients at the form's own iterates, reproduces the form's steps
+    (implementations.optimizers, tested against oracles): the declaration is the slide's update."""
+    pairing_name, hp = OPTIMIZER_CLAIMS[claim_id]
+    problem = make_least_squares(12, 3, condition=10.0, seed=4)
+    w0 = problem.minimizer + 1.0
+    path = form_trajectory(PAIRING[pairing_name], problem.grad, w0, steps=15, hyperparameters=hp)
+    grads = torch.stack([problem.grad(w) for w in path[:-1]]).numpy()
+    stated = REGISTRY.get(claim_id).stated({**hp, "grads": grads})
+    np.testing.assert_allclose(stated, torch.diff(path, dim=0).numpy().ravel(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("claim_id", OPTIMIZER_CLAIMS)
+@pytest.mark.parametrize("problem", ["least_squares", "logistic"])
+def test_measurement_is_torchs_steps_and_the_reference_formula_reproduces_them(claim_id, problem):
+    """The measured value is torch.optim's steps; the alternative naming torch (or, for momentum, the
+    stated formula itself) reproduces them from the reported gradients."""
+    claim = REGISTRY.get(claim_id)
+    point = optimizer_point(claim_id, problem)
+    measurement = claim.measure(point, CPU)
+    p = {**point, **measurement.quantities}
+    reference = claim.alternatives[0].value(p) if claim.alternatives else claim.stated(p)
+    np.testing.assert_allclose(measurement.value, reference, rtol=1e-9, atol=1e-12)
+    assert measurement.quantities["grads"].shape == (15, 3)
+
+
+def test_running_sum_plain_weighted_and_lagged():
+    x = np.array([[1.0], [2.0], [3.0]])
+    np.testing.assert_allclose(doc.running_sum(x, 1.0).ravel(), [1.0, 3.0, 6.0])
+    np.testing.assert_allclose(doc.running_sum(x, 0.5, 2.0).ravel(), [2.0, 5.0, 8.5])
+    np.testing.assert_allclose(doc.running_sum(x, 0.5, 2.0, lagged=True).ravel(), [0.0, 2.0, 5.0])
+
+
+def test_adam_at_torchs_defaults_takes_a_first_step_a_third_of_torchs():
+    """At (0.9, 0.999) the slide's first step is (1 − β₁)/√(1 − β₂) ≈ 0.316 times torch's (ε aside)."""
+    claim = REGISTRY.get("adam-is-torch-adam")
+    point = claim.representative[0]
+    measurement = claim.measure(point, CPU)
+    p = {**point, **measurement.quantities}
+    ratio = claim.stated(p)[:3] / measurement.value[:3]
+    np.testing.assert_allclose(ratio, 0.1 / math.sqrt(0.001), rtol=1e-4)

@@ -85,3 +85,52 @@ def test_unrolled_steps_match_the_implementation_sum(eta, steps):
         expected = heavy_ball_unrolled_step(list(grads[: t + 1]), eta=eta)
         np.testing.assert_allclose(ours[t], expected.numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(ours[t], (ws[t + 1] - ws[t]).numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_batches_per_pass_are_counted_by_iterating_a_dataloader():
+    from theorems.claims.doc002_lecture12 import sgd_batches_per_pass
+
+    measured = sgd_batches_per_pass.measure({"n": 10**4, "n_prime": 250}, None).value
+    np.testing.assert_array_equal(measured, [40, 250, 250, 1.0])
+    assert sgd_batches_per_pass.representative == ({"n": 10**6, "n_prime": 1000},)
+
+
+def test_without_replacement_variance_is_the_exact_variance_over_all_subsets():
+    """(σ²/n')(n − n')/(n − 1) against the variance of the mean over every n'-subset of 6 values."""
+    from itertools import combinations
+
+    from theorems.claims.doc002_lecture12 import without_replacement_variance
+
+    values = np.array([0.3, -1.2, 2.0, 0.7, -0.4, 1.1])
+    sigma2 = values.var()
+    for b in range(1, 7):
+        means = [values[list(c)].mean() for c in combinations(range(6), b)]
+        assert math.isclose(np.var(means), without_replacement_variance({"sigma2": sigma2, "B": b, "N": 6}),
+                            rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_heavy_ball_claims_are_judged_first_at_momentum_point_nine():
+    """Issue 19: every 002-05 claim declares representative points at the usual momentum 0.9 (1 − γ, or 1 − η in the
+    second line)."""
+    from theorems.claim import REGISTRY
+
+    claims = [c for c in REGISTRY if "002-05" in c.inventory_ids]
+    assert claims
+    for claim in claims:
+        assert claim.representative, claim.id
+        for point in claim.representative:
+            assert 1 - point.get("gamma", point["eta"]) == pytest.approx(0.9), claim.id
+
+
+def test_every_near_optimum_claim_reads_the_minibatch_both_ways():
+    """Issue 19: every 002-04 claim samples minibatches from the n training examples, so each of its readings is
+    taken with and without replacement (theorems.kit.SAMPLING_READINGS), each other reading crossed with both."""
+    from theorems.claim import REGISTRY
+
+    claims = [c for c in REGISTRY if "002-04" in c.inventory_ids]
+    assert len(claims) == 4
+    for claim in claims:
+        samplings = [r.params["sampling"] for r in claim.readings]
+        assert sorted(samplings) == sorted(["iid", "subset"] * (len(samplings) // 2)), claim.id
+        others = {tuple(sorted((k, v) for k, v in r.params.items() if k != "sampling")) for r in claim.readings}
+        assert len(claim.readings) == 2 * len(others), claim.id

@@ -59,17 +59,57 @@ def test_chain_rule_quantities_agree_with_autograd(form):
     p = {"form": form, "n_x": 2, "n_z": 3, "n_y": 4, "inner": "tanh", "outer": "softmax",
          "divergence": "cross entropy", "data_seed": 1}
     measured = doc.jacobian_chain_rule.measure(p, None)
-    torch.testing.assert_close(measured.value, measured.quantities["chain"], rtol=1e-12, atol=1e-14)
-    assert not torch.allclose(measured.value, measured.quantities["first_path"])
+    params = {**p, **measured.quantities}
+    torch.testing.assert_close(measured.value, doc.jacobian_chain_rule.stated(params), rtol=1e-12, atol=1e-14)
+    assert not torch.allclose(measured.value, doc.jacobian_chain_rule.mutants[0].value(params))
+
+
+def test_scalar_chain_line_as_printed_sets_a_vector_equal_to_a_number():
+    """2.2.4's printed right side is the scalar ΔD along Δz; without Δz it is autograd's ∇_z D."""
+    p = {"n_z": 3, "n_y": 4, "inner": "tanh", "outer": "softmax", "divergence": "cross entropy", "data_seed": 1}
+    measured = doc.jacobian_scalar_chain_line.measure(p, None)
+    params = {**p, **measured.quantities}
+    assert doc.jacobian_scalar_chain_line.role == "derivation"
+    assert doc.jacobian_scalar_chain_line.stated(params).numel() == 1 and measured.value.numel() == 3
+    torch.testing.assert_close(measured.value, doc.jacobian_scalar_chain_line.alternatives[0].value(params),
+                               rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("equation", doc.BACKPROP_EQUATIONS)
 def test_backprop_terms_follow_the_notes_layout(equation):
-    """The notes' right sides equal autograd; the softmax output separates the elementwise mutant."""
+    """The notes' right sides, computed in the declaration from the layers' quantities, equal autograd's left sides;
+    the softmax output separates the elementwise mutant."""
     p = {"equation": equation, "depth": 2, "max_width": 4, "hidden": "tanh", "output": "softmax", "data_seed": 2}
-    terms = doc.backprop_terms(p)
-    torch.testing.assert_close(terms["measured"], terms["notes"], rtol=1e-12, atol=1e-14)
-    assert not torch.allclose(terms["measured"], terms["elementwise"])
+    measured, layers = doc.backprop_terms(p)
+    params = {**p, "layers": layers}
+    torch.testing.assert_close(doc.backprop_right_side(params), measured, rtol=1e-12, atol=1e-14)
+    elementwise = doc.backpropagation_equations.mutants[1].value(params)
+    assert not torch.allclose(measured, elementwise)
+
+
+def test_backprop_measurement_returns_the_layers_not_the_notes_formula():
+    """Issue 19: the measurement returns Z, Y, W and the upstream gradients; only the declaration computes the
+    notes' right side."""
+    p = dict(doc.backpropagation_equations.design[0])
+    quantities = doc.backpropagation_equations.measure(p, None).quantities
+    assert set(quantities) == {"layers"}
+    assert {"y_prev", "z_prev", "weight", "grad_z", "grad_y", "jacobian"} == set(vars(quantities["layers"][0]))
+
+
+def test_printed_pre_activation_line_has_y_j_where_y_k_belongs():
+    """3.3–3.4's Z_j = Y_i W_ij + Σ_{k≠i} Y_j W_kj: with Y_k in the sum it is the layer's Z_j, as printed it is not."""
+    p = {"n_in": 3, "n_out": 2, "data_seed": 0}
+    m = doc.backprop_pre_activation_line.measure(p, None)
+    params = {**p, **m.quantities}
+    np.testing.assert_allclose(doc.printed_pre_activation(params, sum_index="k"), m.value, rtol=1e-12)
+    assert np.abs(doc.printed_pre_activation(params) - m.value).max() > 0.1
+
+
+@pytest.mark.parametrize("derivative", doc.SCALAR_DERIVATIVES)
+def test_scalar_derivatives_of_a_layer_are_the_input_and_the_weight(derivative):
+    p = {"derivative": derivative, "n_in": 4, "n_out": 3, "data_seed": 1}
+    m = doc.backprop_scalar_derivatives.measure(p, None)
+    np.testing.assert_allclose(doc.scalar_derivative({**p, **m.quantities}), m.value, rtol=1e-12)
 
 
 def test_weight_derivative_layout_is_the_transpose_of_torch_gradient():
@@ -126,32 +166,46 @@ def test_axis_labels_use_the_divergence_boundary():
 def test_decoupled_expansion_as_written_differs_by_half_the_linear_term():
     p = {"a11": 2.0, "a22": 3.0, "data_seed": 4}
     m = doc.decoupled_quadratic_expansion.measure(p, None)
-    np.testing.assert_allclose(m.value - m.quantities["notes_expansion"], 0.5 * m.quantities["linear_part"],
-                               rtol=1e-12, atol=1e-12)
+    q = m.quantities
+    assert set(q) == {"a", "b", "c", "w"}  # issue 19: the notes' expansion is computed by the declaration only
+    notes = doc.decoupled_quadratic_expansion.stated({**p, **q})
+    np.testing.assert_allclose(m.value - notes, 0.5 * (q["b"] * q["w"]).sum(1).numpy(), rtol=1e-12, atol=1e-12)
 
 
 # --- 5.1 RProp ---------------------------------------------------------------------------------------
 
 
+RPROP_POINT = {"problem": "quadratic", "d": 3, "condition": 100.0, "data_seed": 5, "initial_step": 0.1,
+               "eta_minus": 0.5, "eta_plus": 1.2, "ceiling": 0.5, "floor": 1e-6}
+
+
 @pytest.mark.parametrize("problem", doc.OPTIMIZER_PROBLEMS)
-def test_rprop_transcription_holding_on_a_flip_is_torch_rprop(problem):
-    """Oracle for the transcription's machinery: with on_flip="hold" it is torch.optim.Rprop exactly."""
-    p = {"problem": problem, "d": 3, "condition": 100.0, "data_seed": 5}
-    quadratic, w0 = doc.optimizer_problem(p)
-    hp = {"lr": 0.1, "etas": (0.5, 1.2), "step_sizes": (1e-6, 0.5)}
-    expected = torch_trajectory(lambda ps, h: torch.optim.Rprop(ps, **h), quadratic.grad, w0, steps=30,
-                                hyperparameters=hp)
-    held = doc.rprop_as_described(quadratic.grad, w0, steps=30, initial_step=0.1, etas=(0.5, 1.2),
-                                  step_sizes=(1e-6, 0.5), on_flip="hold")
-    np.testing.assert_allclose(held, expected.numpy().reshape(-1), rtol=1e-12, atol=1e-14)
+def test_rprop_rule_holding_on_a_flip_is_torch_rprop(problem):
+    """Oracle for the notes' rule's machinery: with on_flip="hold" its points and step sizes are torch.optim.Rprop's."""
+    p = {**RPROP_POINT, "problem": problem}
+    run = doc.torch_rprop_run(p)
+    sizes, points = doc.rprop_notes_rule({**p, **run}, on_flip="hold")
+    torch.testing.assert_close(points, run["path"][1:], rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(sizes, run["sizes"], rtol=1e-12, atol=1e-14)
 
 
-def test_rprop_transcription_reverts_the_weight_on_a_flip():
-    """1-d quadratic w²/2 from w = 1 with Δ_0 = 1.5: the first step overshoots to −0.5, the derivative
-    flips, and the notes' RProp goes back to w = 1 with the step size halved."""
-    path = doc.rprop_as_described(lambda w: w, torch.tensor([1.0], dtype=torch.float64), steps=3,
-                                  initial_step=1.5, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0))
-    np.testing.assert_allclose(path, [1.0, -0.5, 1.0, 0.25])
+def test_rprop_rule_reverts_the_weight_on_a_flip():
+    """1-d w²/2 from w = 1 with Δ_0 = 1.5: torch steps to −0.5, the derivative flips, torch holds there with the
+    step size halved; the notes' rule goes back to w = 1 from −0.5."""
+    p = {**RPROP_POINT, "initial_step": 1.5, "ceiling": 50.0}
+    path = torch.tensor([[1.0], [-0.5], [-0.5]], dtype=torch.float64)
+    sizes, points = doc.rprop_notes_rule({**p, "path": path, "grads": path[:-1]})
+    torch.testing.assert_close(points, torch.tensor([[-0.5], [1.0]], dtype=torch.float64))
+    torch.testing.assert_close(sizes, torch.tensor([[1.5], [0.75]], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("claim", [doc.rprop_step_sizes, doc.rprop_revert_on_flip])
+def test_rprop_claims_measure_torch_rprop_not_a_transcription(claim):
+    """The measured side is torch.optim.Rprop itself (issue 19: two in-house transcriptions could not disagree)."""
+    run = doc.torch_rprop_run(RPROP_POINT)
+    measured = claim.measure(RPROP_POINT, None).value
+    expected = run["sizes"] if claim is doc.rprop_step_sizes else run["path"][1:]
+    np.testing.assert_array_equal(measured, expected.numpy().reshape(-1))
 
 
 # --- 5.3 momentum -------------------------------------------------------------------------------------
@@ -200,12 +254,23 @@ def test_epochs_to_reach_a_level():
 
 
 def test_sgd_vs_gd_label_on_synthetic_runs():
+    """Both start at a mean gap of 4: the level is 0.04, reached by SGD at 0.5 epochs and by GD at 3."""
     runs = {"gd": np.array([[4.0, 4.0], [1.0, 1.0], [0.2, 0.2], [0.0, 0.0]]),
-            "sgd": np.array([[4.0, 4.0], [0.5, 0.7], [0.4, 0.8], [0.6, 0.6], [0.5, 0.7]]),
+            "sgd": np.array([[4.0, 4.0], [0.5, 0.7], [0.03, 0.04], [0.2, 0.4], [0.5, 0.7]]),
             "sgd_epochs": np.array([0.0, 0.25, 0.5, 2.5, 3.0])}
     label, numbers = doc.sgd_vs_gd_label(runs)
     assert label == doc.comparison_label(True, True, True)
-    assert numbers["sgd_epochs_to_level"] == 0.25 and numbers["gd_epochs_to_level"] == 1.0
+    assert numbers["sgd_epochs_to_level"] == 0.5 and numbers["gd_epochs_to_level"] == 3.0
+
+
+def test_sgd_and_gd_run_the_same_epochs_with_the_notes_shrinking_sgd_step():
+    """Equal work (issue 19: 3 SGD epochs were compared with 60 of GD), and SGD's step decays as 6.1 requires:
+    its loss keeps falling after the first epochs, where a constant step levels off."""
+    p = {"problem": "least_squares", "N": 100, "d": 5, "c": 0.5, "epochs": 12, "data_seed": 0}
+    runs = doc.sgd_and_gd_runs(p)
+    assert len(runs["gd"]) - 1 == 12 and runs["sgd_epochs"][-1] == 12
+    gaps = runs["sgd"].mean(axis=1)
+    assert gaps[-1] < 0.5 * gaps[np.searchsorted(runs["sgd_epochs"], 3.0)]
 
 
 # --- 6.4 Adam's moments --------------------------------------------------------------------------------
@@ -227,4 +292,26 @@ def test_moment_draws_are_exact_for_constant_derivatives(corrected):
 def test_adam_form_matches_torch_on_the_design_point():
     p = dict(doc.adam_as_written.design[0])
     m = doc.adam_as_written.measure(p, None)
-    np.testing.assert_allclose(m.value, m.quantities["notes"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m.value, doc.adam_as_written.stated({**p, **m.quantities}), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("eps, gradient_scale, effect", [(1e-8, 1.0, 1e-6), (1e-3, 1e-3, 1e-1)])
+def test_rmsprop_eps_under_the_root_against_torch_at_its_default_and_beyond(eps, gradient_scale, effect):
+    """torch puts ε outside the root: its steps are the alternative's; the notes' differ, negligibly at ε = 1e-8."""
+    p = {**doc.rmsprop_as_written.design[0], "eps": eps, "gradient_scale": gradient_scale}
+    m = doc.rmsprop_as_written.measure(p, None)
+    params = {**p, **m.quantities}
+    np.testing.assert_allclose(m.value, doc.rmsprop_as_written.alternatives[0].value(params), rtol=1e-9, atol=1e-12)
+    start = m.quantities["path"][:-1].numpy().reshape(-1)
+    relative = np.abs(doc.rmsprop_as_written.stated(params) - m.value).max() / np.abs(m.value - start).max()
+    assert 0 < relative < effect if eps == 1e-8 else relative > 1e-3
+
+
+@pytest.mark.parametrize("claim", [doc.momentum_as_written, doc.nesterov_lookahead_check])
+def test_momentum_claims_are_judged_first_at_the_notes_beta_and_compute_the_form_in_the_declaration(claim):
+    """Issue 19: β = 0.9 representative points; the measurement returns torch's run and its inputs only."""
+    assert claim.representative and all(point["beta"] == 0.9 for point in claim.representative)
+    p = dict(claim.representative[0])
+    m = claim.measure(p, None)
+    assert set(m.quantities) == {"grad_fn", "w0", "lr"}
+    np.testing.assert_allclose(claim.stated({**p, **m.quantities}), m.value, rtol=1e-9, atol=1e-12)

@@ -22,6 +22,7 @@ import torch
 
 from implementations.initializers import init_variance, standard_normal
 from implementations.problems import FiniteSumProblem, make_least_squares, make_logistic_regression
+from theorems.claim import Reading
 
 DOCUMENTS = {  # the five source documents in shared/seeds/, by number
     "000": "000_7c5c639b47bbde7b.txt",  # lecture slides "Initialization"
@@ -59,6 +60,26 @@ def standardized(distribution: str, shape: int | tuple[int, ...], ctx) -> torch.
 def seeded_generator(seed: int) -> torch.Generator:
     """A CPU generator for data that must be the same problem on every device (draw, then move)."""
     return torch.Generator().manual_seed(seed)
+
+
+#: The two readings of "a minibatch drawn uniformly": every sampling row gets both (parameter ``sampling``).
+SAMPLING_READINGS = (
+    Reading("with replacement", "b_1 … b_B drawn independently, each ~ Uniform(1, N)", {"sampling": "iid"}),
+    Reading("without replacement", "a uniformly random subset of B distinct examples: a minibatch of a shuffled "
+            "training set, as SGD implementations draw it", {"sampling": "subset"}),
+)
+
+
+def with_sampling(readings: tuple[Reading, ...]) -> tuple[Reading, ...]:
+    """Each of a claim's own ``readings`` under each sampling reading, e.g. "iterates, without replacement":
+    a sampling row that leaves something else open too still gets both sampling readings."""
+    return tuple(Reading(f"{r.name}, {s.name}", f"{r.description}; {s.description}", {**r.params, **s.params})
+                 for r in readings for s in SAMPLING_READINGS)
+
+
+def sample_fits(p) -> bool:
+    """A subset of B distinct examples needs B ≤ N; independent draws do not."""
+    return p["sampling"] == "iid" or p["B"] <= p["N"]
 
 
 def sample_indices(n: int, *, N: int, B: int, sampling: str, ctx) -> torch.Tensor:
@@ -200,7 +221,8 @@ def neuron_output_sampler(p, ctx, *, weight_variance: float) -> Sampler:
 
 
 __all__ = [
-    "COSTLY", "DISTRIBUTIONS", "DOCUMENTS", "PROBLEMS", "Sampler", "evaluation_point", "finite_sum_problem",
+    "COSTLY", "DISTRIBUTIONS", "DOCUMENTS", "PROBLEMS", "SAMPLING_READINGS", "Sampler", "sample_fits", "evaluation_point", "finite_sum_problem",
     "init_variance", "minibatch_bytes", "minibatch_deviation_sampler", "neuron_output_sampler",
     "sample_indices", "sampled_estimate_sampler", "seeded_generator", "standardized", "unit_direction",
+    "with_sampling",
 ]

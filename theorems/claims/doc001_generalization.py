@@ -34,7 +34,6 @@ from implementations.generalization import (
 )
 from implementations.initializers import init_variance
 from implementations.layers import dropout
-from implementations.optimizers import max_norm_project
 from implementations.problems import make_least_squares, make_logistic_regression
 from implementations.regularization import lasso_lambda_max, lasso_solution, ridge_solution
 from theorems.claim import Figure, Formula, Measurement, Reading, Source, claim
@@ -298,6 +297,34 @@ def ridge_closed_form(p, ctx):
 
 
 @claim(
+    id="ridge-half-gradient-first-line",
+    title="Ridge regression, first line of 'Differentiating': ½∇L_λ(w) = XᵀXw − Xᵀy + λw",
+    inventory_ids=("001-17",),
+    role="derivation",  # the first printed line; the row's statement (the closed form) is ridge-closed-form
+    source=Source(LECTURE_001, "Ridge Regression"),
+    statement="L_λ(w) = ‖Xw − y‖² + λ‖w‖²; differentiating: ½∇L_λ(w) = XᵀXw − Xᵀy + λw",
+    assumptions=RIDGE_ASSUMPTIONS + (
+        "measured: ½∇L_λ at a seeded random w by autograd; stated: the line, written in the declaration, from the "
+        "inputs X, y, w (quantities)",),
+    kind="identity",
+    domain=RIDGE_DOMAIN,
+    stated=lambda p: p["X"].T @ p["X"] @ p["w"] - p["X"].T @ p["y"] + p["lam"] * p["w"],  # XᵀXw − Xᵀy + λw
+    mutants=(Formula("½∇L_λ(w) = XᵀXw − Xᵀy + 2λw (the ½ not applied to the penalty)",
+                     lambda p: p["X"].T @ p["X"] @ p["w"] - p["X"].T @ p["y"] + 2 * p["lam"] * p["w"]),),
+    resolution=1e-9,
+    atol=1e-9,
+    design=RIDGE_DESIGN,
+    figure=Figure(kind="points", x="lam", xlabel="λ", ylabel="largest deviation", logx=True),
+)
+def ridge_half_gradient_first_line(p, ctx):
+    """½∇L_λ(w) by autograd at a seeded w; X, y and w as quantities."""
+    X, y = ridge_data(p)
+    w = torch.randn(p["d"], generator=seeded_generator(p["data_seed"] + 1), dtype=F64).requires_grad_()
+    (half_gradient,) = torch.autograd.grad(ridge_loss(X, y, w, p["lam"]) / 2, w)
+    return Measurement(half_gradient.numpy(), quantities={"X": X.numpy(), "y": y.numpy(), "w": w.detach().numpy()})
+
+
+@claim(
     id="ridge-positive-definite",
     title="XᵀX + λI is positive definite (its smallest eigenvalue is at least λ > 0), so ŵ is unique",
     inventory_ids=("001-17",),
@@ -380,14 +407,14 @@ def decay_problem(p):
 
 @functools.lru_cache(maxsize=512)
 def weight_decay_runs(problem: str, n: int, d: int, lam: float, lr_fraction: float, data_seed: int) -> dict:
-    """Trajectories (DECAY_STEPS + 1, d) of the three forms of 001-18 and of torch.optim.SGD."""
+    """Trajectories (DECAY_STEPS + 1, d) of gradient descent on L + λ‖w‖² (autograd) and of torch.optim.SGD."""
     p = {"problem": problem, "n": n, "d": d, "data_seed": data_seed}
     model = decay_problem(p)
     lr = lr_fraction / (model.smoothness + 2 * lam)
     w0 = torch.randn(d, generator=seeded_generator(data_seed + 7), dtype=F64)
 
-    def run(step, start=w0):
-        ws = [start]
+    def run(step):
+        ws = [w0]
         for _ in range(DECAY_STEPS):
             ws.append(step(ws[-1]))
         return torch.stack(ws, dim=-2).numpy()
@@ -407,17 +434,11 @@ def weight_decay_runs(problem: str, n: int, d: int, lam: float, lr_fraction: flo
             ws.append(w.detach().clone())
         return torch.stack(ws).numpy()
 
-    # the first line with 2λ (001-18), and with λ and 4λ in its place (the mutants), run side by side
-    factors = torch.tensor([2.0, 1.0, 4.0], dtype=F64).unsqueeze(-1)
-    # w_{t+1} = w_t − η(∇L(w_t) + 2λ w_t)
-    line_1, line_1_lambda_w, line_1_double_lambda = run(lambda w: w - lr * (model.grad(w) + factors * lam * w),
-                                                        w0.expand(3, d))
+    # the lecture's lines are written in the claims' declarations, never run here
     return {
-        "line_1": line_1, "line_1_lambda_w": line_1_lambda_w, "line_1_double_lambda": line_1_double_lambda,
-        # w_{t+1} = (1 − 2ηλ) w_t − η∇L(w_t)
-        "line_2": run(lambda w: (1 - 2 * lr * lam) * w - lr * model.grad(w)),
         "penalized_gd": run(penalized_step),
         "torch_sgd": torch_sgd(2 * lam),
+        "lr": lr,
     }
 
 
@@ -429,57 +450,101 @@ def trajectory_trace(trajectory: np.ndarray) -> dict:
     return {"x": np.arange(trajectory.shape[0]), "measured": np.linalg.norm(trajectory, axis=1)}
 
 
-@claim(
+WEIGHT_DECAY_MEASURED = (
+    "measured: gradient descent on L_λ(w) = L(w) + λ‖w‖² with autograd's gradient of L_λ, iterates w_1 … w_T; "
+    "stated: the lecture's line, written in the declaration, applied at the same run's iterates w_t with ∇L(w_t) "
+    "(quantities iterates, grads), so each step is compared on its own")
+
+
+def penalized_gd_steps(p, ctx):
+    """Gradient descent on L + λ‖w‖² (autograd): its iterates w_1 … w_T; its iterates and ∇L there as quantities."""
+    runs = decay_runs(p)
+    iterates = runs["penalized_gd"]
+    quantities = {"iterates": iterates, "lr": runs["lr"], "grads": torch_sgd_gradients(p, iterates)}
+    return Measurement(iterates[1:].ravel(), quantities=quantities, trace=trajectory_trace(iterates))
+
+
+weight_decay_update = claim(
     id="weight-decay-update",
-    title="Weight decay: w − η(∇L + 2λw) = (1 − 2ηλ)w − η∇L, gradient descent on L + λ‖w‖²",
+    seed_key="weight-decay-penalized-gd",
+    title="Weight decay: gradient descent on L + λ‖w‖² is w_{t+1} = (1 − 2ηλ)w_t − η∇L(w_t)",
     inventory_ids=("001-18",),
     source=Source(LECTURE_001, "Ridge regression"),
     statement=("Also known as weight decay. L_λ(w) = L(w) + λ‖w‖₂²; gradient update: w_{t+1} = w_t − η(∇L(w_t) + "
                "2λw_t) = (1 − 2ηλ)w_t − η∇L(w_t)."),
-    assumptions=DECAY_ASSUMPTIONS + (
-        "measured: the second line's trajectory and gradient descent on L + λ‖w‖² (autograd's gradient), both "
-        "against the first line's trajectory",),
+    assumptions=DECAY_ASSUMPTIONS + (WEIGHT_DECAY_MEASURED, "the row's final line; its first line is "
+                                     "weight-decay-first-line (role derivation)"),
     kind="identity",
     domain=DECAY_DOMAIN,
-    stated=lambda p: np.concatenate([p["line_1"].ravel(), p["line_1"].ravel()]),
-    mutants=(Formula("w_{t+1} = w_t − η(∇L(w_t) + λw_t) (the derivative of λ‖w‖² taken as λw)",
-                     lambda p: np.concatenate([p["line_1_lambda_w"].ravel(), p["line_1_lambda_w"].ravel()])),),
+    # (1 − 2ηλ)w_t − η∇L(w_t), at the run's iterates
+    stated=lambda p: ((1 - 2 * p["lr"] * p["lam"]) * p["iterates"][:-1] - p["lr"] * p["grads"]).ravel(),
+    mutants=(Formula("w_{t+1} = (1 − ηλ)w_t − η∇L(w_t) (the derivative of λ‖w‖² taken as λw)",
+                     lambda p: ((1 - p["lr"] * p["lam"]) * p["iterates"][:-1] - p["lr"] * p["grads"]).ravel()),),
     resolution=1e-10,
     atol=1e-12,
     design=DECAY_DESIGN,
     figure=Figure(kind="traces", xlabel="step t", ylabel="‖w_t‖"),
-)
-def weight_decay_update(p, ctx):
-    """[(1 − 2ηλ)w_t − η∇L(w_t) trajectory, autograd GD on L + λ‖w‖²], every iterate."""
-    runs = decay_runs(p)
-    return Measurement(np.concatenate([runs["line_2"].ravel(), runs["penalized_gd"].ravel()]), quantities=runs,
-                       trace=trajectory_trace(runs["line_2"]))
+)(penalized_gd_steps)
+
+weight_decay_first_line = claim(
+    id="weight-decay-first-line",
+    seed_key="weight-decay-penalized-gd",
+    title="Weight decay, first line: gradient descent on L + λ‖w‖² is w_{t+1} = w_t − η(∇L(w_t) + 2λw_t)",
+    inventory_ids=("001-18",),
+    role="derivation",  # the first printed line; the row's final line is weight-decay-update
+    source=Source(LECTURE_001, "Ridge regression"),
+    statement="Gradient update: w_{t+1} = w_t − η(∇L(w_t) + 2λw_t)",
+    assumptions=DECAY_ASSUMPTIONS + (WEIGHT_DECAY_MEASURED,),
+    kind="identity",
+    domain=DECAY_DOMAIN,
+    # w_t − η(∇L(w_t) + 2λw_t), at the run's iterates
+    stated=lambda p: (p["iterates"][:-1] - p["lr"] * (p["grads"] + 2 * p["lam"] * p["iterates"][:-1])).ravel(),
+    mutants=(Formula("w_{t+1} = w_t − η(∇L(w_t) + λw_t) (the derivative of λ‖w‖² taken as λw)",
+                     lambda p: (p["iterates"][:-1] - p["lr"] * (p["grads"] + p["lam"] * p["iterates"][:-1])).ravel()),),
+    resolution=1e-10,
+    atol=1e-12,
+    design=DECAY_DESIGN,
+    figure=Figure(kind="traces", xlabel="step t", ylabel="‖w_t‖"),
+)(penalized_gd_steps)
+
+
+def torch_sgd_gradients(p, iterates: np.ndarray) -> np.ndarray:
+    """∇L at torch.optim.SGD's iterates w_0 … w_{T−1}, shape (T, d): what its steps were fed."""
+    model = decay_problem(p)
+    return torch.stack([model.grad(torch.from_numpy(w)) for w in iterates[:-1]]).numpy()
 
 
 @claim(
     id="weight-decay-torch-sgd",
-    title="torch.optim.SGD(weight_decay=2λ) performs the lecture's weight decay with penalty λ‖w‖²",
+    title="Definition, checked for consistency: torch.optim.SGD(weight_decay=2λ) takes the lecture's weight-decay step",
     inventory_ids=("001-18",),
     source=Source(LECTURE_001, "Ridge regression"),
     statement=("Also known as weight decay (why?). General form: L_λ(w) = L(w) + λ‖w‖₂²; gradient update: "
                "w_{t+1} = w_t − η(∇L(w_t) + 2λw_t)."),
     assumptions=DECAY_ASSUMPTIONS + (
-        "measured: torch.optim.SGD(lr=η, weight_decay=2λ) fed ∇L, against the lecture's first line: torch's "
-        "weight_decay wd adds wd·w to the gradient, so the lecture's λ is wd/2; this names the correspondence, "
-        "not a finding",),
+        "'also known as weight decay' is a definition (a name), not a measurable property: it is checked for "
+        "consistency with the library that uses the name. Measured: the steps of torch.optim.SGD(lr=η, "
+        "weight_decay=2λ) fed ∇L; stated: the lecture's first line, written in the declaration, applied at torch's "
+        "iterates w_t with ∇L(w_t) (quantity sgd_grads); torch's wd corresponds to the lecture's λ = wd/2",),
     kind="identity",
     domain=DECAY_DOMAIN,
-    stated=lambda p: p["line_1"].ravel(),
-    mutants=(Formula("torch's weight_decay is the lecture's λ (wd = λ)", lambda p: p["line_1_double_lambda"].ravel()),),
+    # w_{t+1} = w_t − η(∇L(w_t) + 2λw_t), at torch's iterates w_t
+    stated=lambda p: (p["torch_sgd"][:-1] - p["lr"] * (p["sgd_grads"] + 2 * p["lam"] * p["torch_sgd"][:-1])).ravel(),
+    mutants=(Formula("torch's weight_decay is the lecture's λ (w_t − η(∇L(w_t) + λw_t) with wd = 2λ)",
+                     lambda p: (p["torch_sgd"][:-1] - p["lr"] * (p["sgd_grads"] + p["lam"] * p["torch_sgd"][:-1]))
+                     .ravel()),
+             Formula("decoupled decay, w_t(1 − 2λ) − η∇L(w_t) (the decay not scaled by η)",
+                     lambda p: ((1 - 2 * p["lam"]) * p["torch_sgd"][:-1] - p["lr"] * p["sgd_grads"]).ravel())),
     resolution=1e-10,
     atol=1e-12,
     design=DECAY_DESIGN,
     figure=Figure(kind="traces", xlabel="step t", ylabel="‖w_t‖"),
 )
 def weight_decay_torch_sgd(p, ctx):
-    """torch.optim.SGD(weight_decay=2λ)'s trajectory, every iterate."""
+    """torch.optim.SGD(weight_decay=2λ)'s iterates w_1 … w_T; its iterates and the gradients it was fed as quantities."""
     runs = decay_runs(p)
-    return Measurement(runs["torch_sgd"].ravel(), quantities=runs, trace=trajectory_trace(runs["torch_sgd"]))
+    quantities = {"torch_sgd": runs["torch_sgd"], "lr": runs["lr"], "sgd_grads": torch_sgd_gradients(p, runs["torch_sgd"])}
+    return Measurement(runs["torch_sgd"][1:].ravel(), quantities=quantities, trace=trajectory_trace(runs["torch_sgd"]))
 
 
 # --- Regularization: ℓ2 small, ℓ1 sparse (001-19) -------------------------------------------------
@@ -640,19 +705,27 @@ def dropout_test_time_scaling(p, ctx):
 # --- Max-Norm regularization (001-21) ----------------------------------------------------------------
 
 
+def neuron_ball_projection(W: np.ndarray, c: float, axis: int = 1) -> np.ndarray:
+    """Each neuron's weights (rows: incoming, ``axis=1``; columns: outgoing, ``axis=0``) projected back to
+    the ball ‖w_j‖₂ ≤ c if they are out: w_j · min(1, c/‖w_j‖₂)."""
+    norms = np.linalg.norm(W, axis=axis, keepdims=True)
+    return W * np.minimum(1.0, c / norms)
+
+
 @claim(
     id="max-norm-projection",
-    title="Max-norm bounds each neuron's incoming weights, projecting them back when they leave the ball",
+    title="Max-norm as torch computes it bounds each neuron's incoming weights, projecting them back when they leave",
     inventory_ids=("001-21",),
     source=Source(LECTURE_001, "Max-Norm regularization"),
     statement=("Max-Norm: enforces bounded incoming weights for every single neuron; project back to the "
                "constrained region if the weights go out."),
     assumptions=(
-        "W (fan_out × fan_in), row j the incoming weights of neuron j, entries N(0, spread²/fan_in) so that rows "
-        "fall inside and outside the ball ‖w_j‖₂ ≤ c; measured: implementations' max_norm_project (the Euclidean "
-        "projection w_j · min(1, c/‖w_j‖₂)); stated: torch.renorm(W, p=2, dim=0, maxnorm=c), the max-norm of "
-        "torch (nn.Embedding's max_norm), which divides by ‖w_j‖₂ + 1e-7 and so lands 1e-7/‖w_j‖ inside: "
-        "resolution 2e-6 for c ≥ 0.1",),
+        "W (fan_out × fan_in) as torch.nn.Linear stores it, row j the incoming weights of neuron j, entries "
+        "N(0, spread²/fan_in) so that rows fall inside and outside the ball ‖w_j‖₂ ≤ c",
+        "measured: torch.renorm(W, p=2, dim=0, maxnorm=c), torch's max-norm (nn.Embedding's max_norm; Srivastava et "
+        "al. 2014 constrain each hidden unit's incoming weight vector the same way); stated: the slide's rule, "
+        "written in the declaration: every neuron's incoming weights projected back to the ball if they are out",
+        "torch divides by ‖w_j‖₂ + 1e-7 and so lands 1e-7/‖w_j‖ inside: resolution 2e-6 for c ≥ 0.1",),
     kind="identity",
     domain={
         "fan_out": st.integers(1, 64),
@@ -661,10 +734,14 @@ def dropout_test_time_scaling(p, ctx):
         "spread": st.floats(0.1, 10.0),
         "data_seed": st.integers(0, 1000),
     },
-    stated=lambda p: p["torch_renorm"],
+    # w_j ← w_j · min(1, c/‖w_j‖₂) for the incoming weights w_j of every neuron j
+    stated=lambda p: neuron_ball_projection(p["W"], p["max_norm"]).ravel(),
     mutants=(
-        Formula("clip each incoming weight to [−c, c]", lambda p: p["entry_clipped"]),
-        Formula("rescale every neuron's weights to norm c", lambda p: p["all_rescaled"]),
+        Formula("clip each incoming weight to [−c, c]", lambda p: np.clip(p["W"], -p["max_norm"], p["max_norm"]).ravel()),
+        Formula("rescale every neuron's weights to norm c (inside the ball too)",
+                lambda p: (p["W"] * p["max_norm"] / np.linalg.norm(p["W"], axis=1, keepdims=True)).ravel()),
+        Formula("bound each neuron's outgoing weights (the columns)",
+                lambda p: neuron_ball_projection(p["W"], p["max_norm"], axis=0).ravel()),
     ),
     resolution=2e-6,
     atol=1e-15,
@@ -673,15 +750,10 @@ def dropout_test_time_scaling(p, ctx):
     figure=Figure(kind="points", x="spread", xlabel="typical row norm", ylabel="largest deviation", logx=True),
 )
 def max_norm_projection(p, ctx):
-    """max_norm_project(W, c), flattened, with torch.renorm's result and the mutants' in quantities."""
+    """torch.renorm(W, 2, 0, c), flattened; W as a quantity."""
     generator = seeded_generator(p["data_seed"])
     W = p["spread"] / math.sqrt(p["fan_in"]) * torch.randn(p["fan_out"], p["fan_in"], generator=generator, dtype=F64)
-    c = p["max_norm"]
-    row_norms = W.norm(dim=1, keepdim=True)
-    quantities = {"torch_renorm": torch.renorm(W, 2, 0, c).ravel().numpy(),
-                  "entry_clipped": W.clamp(-c, c).ravel().numpy(),
-                  "all_rescaled": (W * c / row_norms).ravel().numpy()}
-    return Measurement(max_norm_project(W, max_norm=c).ravel().numpy(), quantities=quantities)
+    return Measurement(torch.renorm(W, 2, 0, p["max_norm"]).ravel().numpy(), quantities={"W": W.numpy()})
 
 
 # === Initialization ================================================================================
@@ -1093,9 +1165,18 @@ BN_DOMAIN = {
 }
 BN_DESIGN = ({"B": 8, "C": 4, "feature_scale": 1.0, "data_seed": 0}, {"B": 2, "C": 3, "feature_scale": 1e-2, "data_seed": 1},
              {"B": 32, "C": 8, "feature_scale": 1e2, "data_seed": 2})
+BN_REPRESENTATIVE = ({"B": 32, "C": 8, "feature_scale": 1.0, "data_seed": 0},)  # unit-scale features, torch's eps
 BN_ASSUMPTIONS = ("a mini-batch x (B × C) with per-dimension means ~ feature_scale·N(0, 4) and sds feature_scale·"
-                  "U[0.5, 2]; float64; torch.nn.BatchNorm1d(C, eps=1e-5, momentum=0.1)",)
+                  "U[0.5, 2]; float64; torch.nn.BatchNorm1d(C, eps=1e-5, momentum=0.1)",
+                  "representative: features of unit scale (standardized inputs, as 001-25 prepares them) at torch's "
+                  "default ε = 1e-5")
 BN_EPS = 1e-5
+BN_NO_EPS = 1e-300  # "without ε" in torch, which refuses ε = 0 in training: nothing next to a variance ≥ 1e-8
+BN_MATERIALITY = 1e-3
+BN_MATERIALITY_REASON = (
+    "ε in the normalization shrinks x̂ by √(Var/(Var + ε)), about ε/(2Var) relative: a numerical guard the slide's "
+    "algorithm box writes itself; an output changed by under 0.1% changes no training outcome (float32 layers "
+    "round at 6e-8 and mini-batch statistics vary by about 1/√m)")
 
 
 def minibatch(p, index: int = 0) -> torch.Tensor:
@@ -1111,6 +1192,22 @@ def batch_statistics(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mean, (x - mean).square().mean(dim=0)
 
 
+def scale_and_shift(p) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random γ, β of the point's layer."""
+    generator = seeded_generator(p["data_seed"] + 5)
+    return torch.randn(p["C"], generator=generator, dtype=F64), torch.randn(p["C"], generator=generator, dtype=F64)
+
+
+def batch_norm_lines(p, *, variance_divisor: int = 0, eps_inside: bool = True) -> np.ndarray:
+    """The slide's four lines on the quantities x (m × C), γ, β, ε: μ_B ← (1/m) Σ x_i;
+    σ_B² ← (1/(m − divisor)) Σ (x_i − μ_B)²; x̂_i ← (x_i − μ_B)/√(σ_B² + ε) (or /(σ_B + ε)); y_i ← γx̂_i + β."""
+    x, m = p["x"], len(p["x"])
+    mu = x.sum(axis=0) / m
+    var = ((x - mu) ** 2).sum(axis=0) / (m - variance_divisor)
+    x_hat = (x - mu) / (np.sqrt(var + p["eps"]) if eps_inside else np.sqrt(var) + p["eps"])
+    return (p["gamma"] * x_hat + p["beta"]).ravel()
+
+
 @claim(
     id="batch-norm-training",
     title="Batch normalization normalizes each dimension by the mini-batch mean and variance, then scales and shifts",
@@ -1119,36 +1216,30 @@ def batch_statistics(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     statement=("μ_B ← (1/m) Σ x_i; σ_B² ← (1/m) Σ (x_i − μ_B)²; x̂_i ← (x_i − μ_B)/√(σ_B² + ε); y_i ← γx̂_i + β "
                "≡ BN_{γ,β}(x_i), for each dimension over the mini-batch."),
     assumptions=BN_ASSUMPTIONS + ("measured: torch.nn.BatchNorm1d in training mode with random γ, β; stated: "
-                                  "the slide's four lines",),
+                                  "the slide's four lines on the same x, γ, β and ε",),
     kind="identity",
     domain=BN_DOMAIN,
-    stated=lambda p: p["algorithm"],
+    stated=lambda p: batch_norm_lines(p),
     mutants=(
-        Formula("σ_B² with 1/(m − 1) (the unbiased variance)", lambda p: p["with_unbiased_variance"]),
-        Formula("x̂ = (x − μ_B)/(σ_B + ε) (ε outside the root)", lambda p: p["eps_outside_root"]),
+        Formula("σ_B² with 1/(m − 1) (the unbiased variance)", lambda p: batch_norm_lines(p, variance_divisor=1)),
+        Formula("x̂ = (x − μ_B)/(σ_B + ε) (ε outside the root)", lambda p: batch_norm_lines(p, eps_inside=False)),
     ),
     resolution=1e-9,
     atol=1e-9,
     design=BN_DESIGN,
+    representative=BN_REPRESENTATIVE,
     figure=Figure(kind="points", x="B", xlabel="mini-batch size m", ylabel="largest deviation", logx=True),
 )
 def batch_norm_training(p, ctx):
-    """torch.nn.BatchNorm1d's training-mode output, flattened."""
+    """torch.nn.BatchNorm1d's training-mode output, flattened; its input, γ, β and ε as quantities."""
     x = minibatch(p)
-    generator = seeded_generator(p["data_seed"] + 5)
-    gamma, beta = torch.randn(p["C"], generator=generator, dtype=F64), torch.randn(p["C"], generator=generator, dtype=F64)
+    gamma, beta = scale_and_shift(p)
     layer = torch.nn.BatchNorm1d(p["C"], eps=BN_EPS, dtype=F64).train()
     with torch.no_grad():
         layer.weight.copy_(gamma), layer.bias.copy_(beta)
         output = layer(x)
-    mean, var = batch_statistics(x)
-    unbiased = var * p["B"] / (p["B"] - 1)
-    quantities = {
-        "algorithm": (gamma * (x - mean) / torch.sqrt(var + BN_EPS) + beta).ravel().numpy(),
-        "with_unbiased_variance": (gamma * (x - mean) / torch.sqrt(unbiased + BN_EPS) + beta).ravel().numpy(),
-        "eps_outside_root": (gamma * (x - mean) / (torch.sqrt(var) + BN_EPS) + beta).ravel().numpy(),
-    }
-    return Measurement(output.ravel().numpy(), quantities=quantities)
+    return Measurement(output.ravel().numpy(), quantities={"x": x.numpy(), "gamma": gamma.numpy(),
+                                                           "beta": beta.numpy(), "eps": BN_EPS})
 
 
 @claim(
@@ -1160,42 +1251,65 @@ def batch_norm_training(p, ctx):
                "β = E[x] to recover the identity mapping."),
     assumptions=BN_ASSUMPTIONS + (
         "E[x], Var[x] the mini-batch's mean and (1/m) variance, per dimension ('compute the empirical mean and "
-        "variance independently for each dimension'); y = γx̂ + β computed as the slide writes it, against y = x "
-        "(tolerance 1e-9 relative + 1e-12 absolute)",),
+        "variance independently for each dimension'); measured: torch.nn.BatchNorm1d in training mode with "
+        "weight γ = √Var[x] and bias β = E[x], against y = x (tolerance 1e-9 relative + 1e-12 absolute)",),
     kind="identity",
     domain=BN_DOMAIN,
     readings=(
-        Reading("normalization without ε", "the slide's x̂ = (x − E[x])/√Var[x]", {"eps": 0.0}),
+        Reading("normalization without ε", "the slide's x̂ = (x − E[x])/√Var[x] (BatchNorm1d with ε = 1e-300)",
+                {"eps": 0.0}),
         Reading("normalization with ε", f"the algorithm's x̂ = (x − μ_B)/√(σ_B² + ε), ε = {BN_EPS} (torch's default)",
                 {"eps": BN_EPS}),
     ),
-    stated=lambda p: p["x"],
+    stated=lambda p: p["x"].ravel(),  # y = x: the identity mapping
     mutants=(
-        Formula("y = x̂: the scale and shift do not undo the normalization", lambda p: p["x_hat"]),
+        Formula("y = x̂: the scale and shift do not undo the normalization",
+                lambda p: ((p["x"] - p["x"].mean(axis=0)) / p["x"].std(axis=0)).ravel()),
     ),
-    alternatives=(Formula("y = E[x] + (x − E[x])·√(Var[x]/(Var[x] + ε))", lambda p: p["shrunk_towards_mean"],
-                          reading="normalization with ε"),),
+    alternatives=(Formula("y = E[x] + (x − E[x])·√(Var[x]/(Var[x] + ε))", lambda p: (
+        p["x"].mean(axis=0) + (p["x"] - p["x"].mean(axis=0)) * np.sqrt(p["x"].var(axis=0) / (p["x"].var(axis=0)
+                                                                                      + p["eps"]))).ravel(),
+        reading="normalization with ε"),),
     resolution=1e-9,
     atol=1e-12,
+    scale=lambda p: float(p["x"].std(axis=0).min()),  # relative to the features' spread, not to |x| (which may be 0)
     design=BN_DESIGN,
+    representative=BN_REPRESENTATIVE,
+    materiality=BN_MATERIALITY,
+    materiality_reason=BN_MATERIALITY_REASON,
     figure=Figure(kind="points", x="feature_scale", xlabel="feature scale (√Var[x])", ylabel="largest |y − x|",
                   logx=True),
 )
 def batch_norm_identity_recovery(p, ctx):
-    """BN_{γ,β}(x) with γ = √Var[x], β = E[x], flattened."""
+    """torch.nn.BatchNorm1d(eps) in training mode with γ = √Var[x], β = E[x]: its output, flattened."""
     x = minibatch(p)
     mean, var = batch_statistics(x)
-    x_hat = (x - mean) / torch.sqrt(var + p["eps"])  # x̂ = (x − E[x]) / √(Var[x] + ε)
-    output = var.sqrt() * x_hat + mean  # y = γx̂ + β with γ = √Var[x], β = E[x]
-    quantities = {
-        "x": x.ravel().numpy(), "x_hat": x_hat.ravel().numpy(),
-        "shrunk_towards_mean": (mean + (x - mean) * torch.sqrt(var / (var + p["eps"]))).ravel().numpy(),
-    }
-    return Measurement(output.ravel().numpy(), quantities=quantities)
+    eps = p["eps"] or BN_NO_EPS  # torch refuses ε = 0 in training mode
+    layer = torch.nn.BatchNorm1d(p["C"], eps=eps, dtype=F64).train()
+    with torch.no_grad():
+        layer.weight.copy_(var.sqrt()), layer.bias.copy_(mean)  # γ = √Var[x], β = E[x]
+        output = layer(x)
+    return Measurement(output.ravel().numpy(), quantities={"x": x.numpy()})
 
 
 BN_TRAINING_BATCHES = 5
 BN_MOMENTUM = 0.1
+
+
+def running_average_rule(p, *, unbiased: bool = True, test_statistics: bool = False) -> np.ndarray:
+    """[test output, μ̄, v̄] by the rule: μ̄ ← (1 − momentum)μ̄ + momentum·μ_B and v̄ likewise of the batch
+    variances (unbiased, × m/(m − 1), as torch does), from μ̄ = 0, v̄ = 1; the test batch normalized by
+    (μ̄, v̄): x̂ = (x − μ̄)/√(v̄ + ε), y = γx̂ + β (``test_statistics``: by the test batch's own μ_B, σ_B²)."""
+    running_mean, running_var = np.zeros(p["C"]), np.ones(p["C"])
+    for x in p["training_batches"]:
+        m = len(x)
+        var = x.var(axis=0) * (m / (m - 1) if unbiased else 1.0)
+        running_mean = (1 - BN_MOMENTUM) * running_mean + BN_MOMENTUM * x.mean(axis=0)
+        running_var = (1 - BN_MOMENTUM) * running_var + BN_MOMENTUM * var
+    test = p["test_batch"]
+    mean, var = (test.mean(axis=0), test.var(axis=0)) if test_statistics else (running_mean, running_var)
+    output = p["gamma"] * (test - mean) / np.sqrt(var + BN_EPS) + p["beta"]
+    return np.concatenate([output.ravel(), running_mean, running_var])
 
 
 @claim(
@@ -1208,48 +1322,35 @@ BN_MOMENTUM = 0.1
         f"{BN_TRAINING_BATCHES} training batches through torch.nn.BatchNorm1d, then one test batch in eval mode; "
         "measured: [the eval output, the saved running_mean, running_var]; stated: the normalization with running "
         f"averages μ̄ ← (1 − {BN_MOMENTUM})μ̄ + {BN_MOMENTUM}μ_B and v̄ likewise of the unbiased batch variances "
-        "(torch's convention: an exponential running average of the variance, not of the std), from μ̄ = 0, v̄ = 1",),
+        "(torch's convention: an exponential running average of the variance, not of the std), from μ̄ = 0, v̄ = 1, "
+        "computed from the batches themselves",),
     kind="identity",
     domain=BN_DOMAIN,
-    stated=lambda p: p["running_rule"],
+    stated=lambda p: running_average_rule(p),
     mutants=(
-        Formula("inference normalizes by the test batch's own statistics", lambda p: p["test_batch_rule"]),
-        Formula("the running variance averages the biased σ_B²", lambda p: p["biased_running_rule"]),
+        Formula("inference normalizes by the test batch's own statistics",
+                lambda p: running_average_rule(p, test_statistics=True)),
+        Formula("the running variance averages the biased σ_B²", lambda p: running_average_rule(p, unbiased=False)),
     ),
     resolution=1e-9,
     atol=1e-12,
     design=BN_DESIGN,
+    representative=BN_REPRESENTATIVE,
     figure=Figure(kind="points", x="B", xlabel="mini-batch size m", ylabel="largest deviation", logx=True),
 )
 def batch_norm_inference(p, ctx):
-    """[eval-mode output on a test batch, running_mean, running_var] of torch.nn.BatchNorm1d."""
-    generator = seeded_generator(p["data_seed"] + 5)
-    gamma, beta = torch.randn(p["C"], generator=generator, dtype=F64), torch.randn(p["C"], generator=generator, dtype=F64)
-    layer = torch.nn.BatchNorm1d(p["C"], eps=BN_EPS, momentum=BN_MOMENTUM, dtype=F64)
+    """[eval-mode output on a test batch, running_mean, running_var] of torch.nn.BatchNorm1d; the batches,
+    γ and β as quantities."""
+    gamma, beta = scale_and_shift(p)
+    layer = torch.nn.BatchNorm1d(p["C"], eps=BN_EPS, momentum=BN_MOMENTUM, dtype=F64).train()
     with torch.no_grad():
         layer.weight.copy_(gamma), layer.bias.copy_(beta)
-    running = {"unbiased": (torch.zeros(p["C"], dtype=F64), torch.ones(p["C"], dtype=F64)),
-               "biased": (torch.zeros(p["C"], dtype=F64), torch.ones(p["C"], dtype=F64))}
-    layer.train()
-    for index in range(BN_TRAINING_BATCHES):
-        x = minibatch(p, index)
-        with torch.no_grad():
+        batches = [minibatch(p, index) for index in range(BN_TRAINING_BATCHES)]
+        for x in batches:
             layer(x)
-        mean, var = batch_statistics(x)
-        for kind, batch_var in (("unbiased", var * p["B"] / (p["B"] - 1)), ("biased", var)):
-            running_mean, running_var = running[kind]
-            running[kind] = ((1 - BN_MOMENTUM) * running_mean + BN_MOMENTUM * mean,
-                             (1 - BN_MOMENTUM) * running_var + BN_MOMENTUM * batch_var)
-    test = minibatch(p, BN_TRAINING_BATCHES)
-    with torch.no_grad():
+        test = minibatch(p, BN_TRAINING_BATCHES)
         output = layer.eval()(test)
-
-    def rule(mean, var):
-        return np.concatenate([(gamma * (test - mean) / torch.sqrt(var + BN_EPS) + beta).ravel().numpy(),
-                               mean.numpy(), var.numpy()])
-
-    quantities = {"running_rule": rule(*running["unbiased"]), "biased_running_rule": rule(*running["biased"]),
-                  "test_batch_rule": np.concatenate([rule(*batch_statistics(test))[: test.numel()],
-                                                     running["unbiased"][0].numpy(), running["unbiased"][1].numpy()])}
     measured = np.concatenate([output.ravel().numpy(), layer.running_mean.numpy(), layer.running_var.numpy()])
-    return Measurement(measured, quantities=quantities)
+    return Measurement(measured, quantities={"training_batches": [x.numpy() for x in batches],
+                                             "test_batch": test.numpy(), "gamma": gamma.numpy(),
+                                             "beta": beta.numpy()})

@@ -20,9 +20,10 @@ example once per cycle); one iteration costs O(md), O(d), O(bd) (001-08: counted
 fitted exponents); constant-step SGD keeps pace with GD far from the optimum and stalls at a noise
 floor near it (001-09).
 
-*Momentum*, *AdaGrad*, *RMSProp*, *Adam* (001-10 to 001-14): each update as the slides write it
-(``implementations.optimizers``) against the torch.optim optimizer its name means
-(``implementations.optimizer_oracles``), trajectory against trajectory on the same objective, and
+*Momentum*, *AdaGrad*, *RMSProp*, *Adam* (001-10 to 001-14): the torch.optim optimizer each name
+means (``implementations.optimizer_oracles``) is run, and the slide's update, written in the
+declaration, predicts each of its steps from the same gradients (step against step, with the
+library's defaults as representative settings and where ε sits weighed as a convention), and
 the properties the slides state: momentum's effective learning rate η/(1 − β); tuned momentum
 against tuned GD under asymmetric curvature, and GD's zigzag there (001-11); AdaGrad's learning
 rates falling like 1/|∂L/∂θ_k| and 1/√t (001-12).
@@ -41,7 +42,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
 from implementations import optimizers as opt
-from implementations.optimizer_oracles import PAIRING, OraclePairing, form_trajectory, torch_trajectory
+from implementations.optimizer_oracles import PAIRING, torch_trajectory
 from implementations.problems import (
     FiniteSumProblem,
     LeastSquares,
@@ -55,9 +56,11 @@ from theorems.kit import (
     DISTRIBUTIONS,
     DOCUMENTS,
     PROBLEMS,
+    SAMPLING_READINGS,
     evaluation_point,
     finite_sum_problem,
     minibatch_bytes,
+    sample_fits,
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
@@ -589,6 +592,7 @@ def sampled_gradient_mean(p, ctx):
 
 claim(
     id="sgd-randomized-rule-unbiased",
+    seed_key="sampled-gradient-mean",
     title="SGD's randomized rule gives an unbiased gradient: E[∇f_{i_k}(x)] = ∇f(x)",
     inventory_ids=("001-06",),
     source=Source(LECTURE_001, "Stochastic Gradient Descent"),
@@ -662,31 +666,33 @@ def sgd_cyclic_rule_epoch_average(p, ctx):
 
 claim(
     id="minibatch-gradient-unbiased",
+    seed_key="sampled-gradient-mean",
     title="A mini-batch gradient over a random subset is unbiased: E[(1/b) Σ_{i∈I_k} ∇f_i(x)] = ∇f(x)",
     inventory_ids=("001-07",),
     source=Source(LECTURE_001, "Mini-batch SGD"),
     statement=("Choose a random subset I_k ⊆ {1, …, m}, |I_k| = b ≪ m: E[(1/b) Σ_{i∈I_k} ∇f_i(x)] = ∇f(x), "
                "an unbiased estimate of the full gradient"),
-    assumptions=SAMPLED_ASSUMPTIONS + ("I_k is a uniformly random b-subset (without replacement), any 1 ≤ b ≤ m",),
+    assumptions=SAMPLED_ASSUMPTIONS + ("a random subset I_k is read both ways (SAMPLING_READINGS): b distinct "
+                                       "examples (without replacement, as 'subset' says) or b i.i.d. indices",),
     kind="stochastic",
+    readings=SAMPLING_READINGS,
     domain={
         "estimate": st.just("gradient"),
-        "sampling": st.just("subset"),
         "problem": st.sampled_from(PROBLEMS),
         "N": st.integers(2, 256),
         "d": st.integers(1, 12),
         "B": st.integers(1, 64),
         "data_seed": st.integers(0, 1000),
     },
-    constraint=lambda p: p["B"] <= p["N"] and (p["problem"] == "logistic" or p["N"] >= p["d"]),
-    stated=lambda p: p["full"],
+    constraint=lambda p: sample_fits(p) and (p["problem"] == "logistic" or p["N"] >= p["d"]),
+    stated=lambda p: p["full"],  # ∇f(x), the full gradient along u
     mutants=(
         Formula("the expectation is the gradient at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"]),
         Formula("the mini-batch sum Σ_{i∈I_k} ∇f_i(x) (no 1/b) estimates ∇f(x)", lambda p: p["B"] * p["full"]),
     ),
     resolution=0.05,
     scale=lambda p: p["spread"],
-    design=tuple({"estimate": "gradient", "sampling": "subset", "problem": problem, "N": 64, "d": 5, "B": b,
+    design=tuple({"estimate": "gradient", "problem": problem, "N": 64, "d": 5, "B": b,
                   "data_seed": 0} for problem in PROBLEMS for b in (8, 32, 1)),
     figure=Figure(kind="points", x="B", xlabel="mini-batch size b", ylabel="E[u·(1/b) Σ ∇f_i(x)]", logx=True,
                   series="problem"),
@@ -932,42 +938,52 @@ OPTIMIZER_DOMAIN = {  # the objective of the trajectory comparisons, and how lon
     "steps": st.integers(1, 40),
 }
 OPTIMIZER_ASSUMPTIONS = (
-    "both optimizers run from the same θ_0 = w* + N(0, I) on the same objective (least squares or ℓ2-regularized "
-    "logistic regression on N examples), each taking the gradient at its own iterates; float64",
-    "the whole trajectories θ_1 … θ_steps are compared elementwise, tolerance 1e-9 relative + 1e-12 absolute; "
-    "the first step where they differ is reported in the figure's data (first_differing_step)",
+    "torch.optim's optimizer runs from θ_0 = w* + N(0, I) on the objective (least squares or ℓ2-regularized "
+    "logistic regression on N examples), float64; the measured value is its steps θ_{t+1} − θ_t, and the "
+    "quantity ``grads`` the gradients g_t = ∇f(θ_t) at its iterates",
+    "the slide's formulas, written in the declaration, predict every step from those gradients (their state, "
+    "s_t or m_t, built from g_0 … g_t as the slide builds it): step against step, elementwise, tolerance 1e-9 "
+    "relative + 1e-12 absolute, so a difference at any step of the run is found where it arises",
 )
 TRAJECTORY_RTOL, TRAJECTORY_ATOL = 1e-9, 1e-12
+EPS_MATERIALITY = 1e-2
+EPS_MATERIALITY_REASON = (
+    "a relative change of every step below 1% is a change of the learning rate by under 1%, far finer than any "
+    "learning-rate grid (factors of 2 to 10), so it changes nothing a reader does; where ε sits (√(s + ε) or "
+    "√s + ε) changes a step by about ε/(2s) or ε/√s relative: a convention, negligible at the library's ε")
 
 
-def first_differing_step(ours: torch.Tensor, reference: torch.Tensor) -> int:
-    """The first step t ≥ 1 where θ_t differs beyond the trajectory tolerance; 0 if none does."""
-    excess = (ours - reference).abs() - (TRAJECTORY_ATOL + TRAJECTORY_RTOL * reference.abs())
-    differs = (excess > 0).flatten(1).any(dim=1) | ~torch.isfinite(ours).flatten(1).all(dim=1)
-    return int(differs.int().argmax()) if bool(differs.any()) else 0
+def torch_steps(p, ctx, factory, hyperparameters) -> Measurement:
+    """torch.optim's steps θ_{t+1} − θ_t on the point's objective, with the gradients at its iterates.
 
-
-def trajectory_comparison(p, ctx, pairing: OraclePairing, hyperparameters, others) -> Measurement:
-    """The document's form against its torch.optim namesake on the point's objective.
-
-    value: the form's θ_0 … θ_steps, flattened; quantities: ``torch`` (the namesake's trajectory,
-    the stated value), ``equivalent`` (torch's exact equivalent, where one exists) and one trajectory
-    per entry of ``others`` (name -> torch factory: the mutants' optimizers).
+    value: the steps of ``factory(params, hyperparameters)`` (a torch.optim optimizer), flattened;
+    quantity ``grads``: g_t = ∇f(θ_t) for t = 0 … steps − 1, shape (steps, d), each computed exactly
+    as the optimizer received it. The slides' formulas take ``grads`` as their input: the measurement
+    never evaluates them.
     """
     problem = finite_sum_problem(p, ctx.device)
     w0 = evaluation_point(problem, p["data_seed"])
     hyperparameters = {name: float(value) for name, value in hyperparameters.items()}  # torch wants floats
-    run = dict(grad_fn=problem.grad, w0=w0, steps=p["steps"], hyperparameters=hyperparameters)
-    ours = form_trajectory(pairing, **run)
-    reference = torch_trajectory(pairing.named, **run)
-    factories = {**others, **({"equivalent": pairing.equivalent} if pairing.equivalent else {})}
-    quantities = {name: torch_trajectory(factory, **run).flatten().cpu().numpy()
-                  for name, factory in factories.items()}
-    quantities.update(torch=reference.flatten().cpu().numpy(), hyperparameters=dict(hyperparameters))
-    index = np.arange(p["steps"] + 1) * problem.d  # coordinate 0 of every iterate, for the figure
-    return Measurement(ours.flatten().cpu().numpy(), quantities=quantities, trace={
-        "x": np.arange(p["steps"] + 1), "measured": ours[:, 0].cpu().numpy(), "index": index,
-        "first_differing_step": first_differing_step(ours, reference)})
+    path = torch_trajectory(factory, problem.grad, w0, steps=p["steps"], hyperparameters=hyperparameters)
+    grads = torch.stack([problem.grad(w) for w in path[:-1]]).cpu().numpy()
+    steps = torch.diff(path, dim=0).cpu().numpy()
+    return Measurement(steps.ravel(), quantities={"grads": grads, **hyperparameters}, trace={
+        "x": np.arange(1, p["steps"] + 1), "measured": steps[:, 0], "index": np.arange(p["steps"]) * problem.d})
+
+
+def running_sum(x: np.ndarray, beta: float, weight: float = 1.0, *, lagged: bool = False) -> np.ndarray:
+    """a_t = β a_{t−1} + weight·x_t over the rows t of ``x``, a_{−1} = 0 (β = 1, weight = 1: a plain sum).
+
+    ``lagged``: a_t holds x_0 … x_{t−1} only (a_0 = 0), as the slide's RMSProp average does.
+    """
+    out, a = np.empty_like(x), np.zeros_like(x[0])
+    for t, row in enumerate(x):
+        if lagged:
+            out[t] = a
+        a = beta * a + weight * row
+        if not lagged:
+            out[t] = a
+    return out
 
 
 OPTIMIZER_CLAIM = dict(kind="identity", resolution=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL,
@@ -980,7 +996,14 @@ def optimizer_design(**hyperparameters):
 
 
 def optimizer_figure(name: str) -> Figure:
-    return Figure(kind="traces", xlabel="step t", ylabel=f"θ_t[0]: the slide's {name} (measured) and torch's")
+    return Figure(kind="traces", xlabel="step t", ylabel=f"(θ_t − θ_{{t−1}})[0]: torch's {name} (measured), the slide's")
+
+
+def momentum_steps(p, *, dampening: float = 0.0, nesterov: bool = False) -> np.ndarray:
+    """m_t = β m_{t−1} + (1 − dampening) g_t; step −η m_t (Nesterov: −η(g_t + β m_t)), on torch's gradients."""
+    g = p["grads"]
+    m = running_sum(g, p["beta"], 1.0 - dampening)
+    return (-p["lr"] * (g + p["beta"] * m if nesterov else m)).ravel()
 
 
 @claim(
@@ -993,25 +1016,23 @@ def optimizer_figure(name: str) -> Figure:
         "g_{t−1} is the gradient at θ_{t−1}, the point the step starts from; m_0 = 0; "
         "η = lr_fraction / L; torch.optim.SGD(lr=η, momentum=β), dampening 0",),
     domain={**OPTIMIZER_DOMAIN, "lr_fraction": st.floats(0.01, 1.0), "beta": st.floats(0.0, 0.99)},
-    stated=lambda p: p["torch"],
+    # m_t = β m_{t−1} + g_{t−1}, θ_t − θ_{t−1} = −η m_t
+    stated=lambda p: (-p["lr"] * running_sum(p["grads"], p["beta"])).ravel(),
     mutants=(
         Formula("the EMA form m_t = β m_{t−1} + (1 − β) g_{t−1} (torch SGD with dampening = β)",
-                lambda p: p["dampened"]),
-        Formula("Nesterov momentum (torch SGD with nesterov=True)", lambda p: p["nesterov"]),
+                lambda p: momentum_steps(p, dampening=p["beta"])),
+        Formula("Nesterov momentum, step −η(g_{t−1} + β m_t) (torch SGD with nesterov=True)",
+                lambda p: momentum_steps(p, nesterov=True)),
     ),
     design=optimizer_design(lr_fraction=0.5, beta=0.9),
-    figure=optimizer_figure("momentum"),
+    representative=optimizer_design(lr_fraction=0.5, beta=0.9),  # torch's usual momentum 0.9
+    figure=optimizer_figure("SGD(momentum=β)"),
     **OPTIMIZER_CLAIM,
 )
 def momentum_is_torch_sgd_momentum(p, ctx):
-    """The slide's momentum (implementations.optimizers.momentum_update) against torch's SGD momentum."""
+    """torch's SGD momentum steps, against the slide's momentum on the same gradients."""
     lr = p["lr_fraction"] / finite_sum_problem(p, ctx.device).smoothness
-    hp = {"lr": lr, "beta": p["beta"]}
-    return trajectory_comparison(p, ctx, PAIRING["momentum-001-10"], hp, {
-        "dampened": lambda ps, hp: torch.optim.SGD(ps, lr=hp["lr"], momentum=hp["beta"], dampening=hp["beta"]),
-        "nesterov": lambda ps, hp: torch.optim.SGD(ps, lr=hp["lr"], momentum=hp["beta"], nesterov=hp["beta"] > 0),
-    })
-
+    return torch_steps(p, ctx, PAIRING["momentum-001-10"].named, {"lr": lr, "beta": p["beta"]})
 
 EFFECTIVE_RATE_TAIL = 1e-13  # the step is read once β^t, its distance to the limit, is below this
 
@@ -1337,12 +1358,33 @@ def adagrad_learning_rates_decline(p, ctx):
                        trace={"x": x, "measured": y, "stated": y[0] * (x / x[0]) ** ADAGRAD_EXPONENTS[p["against"]]})
 
 
-ADAPTIVE_MUTANT_SGD = Formula("plain gradient descent with step η (torch.optim.SGD): no adaptive scaling",
-                              lambda p: p["sgd"])
+ADAPTIVE_MUTANT_SGD = Formula("plain gradient descent, step −η g_t: no adaptive scaling",
+                              lambda p: (-p["lr"] * p["grads"]).ravel())
 
 
-def plain_sgd(ps, hp):
-    return torch.optim.SGD(ps, lr=hp["lr"])
+def adagrad_steps(p, *, eps_inside: bool) -> np.ndarray:
+    """s_t = Σ_{i≤t} g_i²; step −η g_t/√(s_t + ε) (ε inside) or −η g_t/(√s_t + ε) (torch, Duchi et al.)."""
+    g, s = p["grads"], running_sum(p["grads"] ** 2, 1.0)
+    return (-p["lr"] * g / (np.sqrt(s + p["eps"]) if eps_inside else np.sqrt(s) + p["eps"])).ravel()
+
+
+def rmsprop_steps(p, *, lagged: bool, eps_inside: bool, beta: float | None = None) -> np.ndarray:
+    """s_t = β s_{t−1} + (1 − β) g_t² (``lagged``: g_{t−1}², s_0 = 0); step −η g_t/√(s_t + ε) or /(√s_t + ε)."""
+    beta = p["beta"] if beta is None else beta
+    g = p["grads"]
+    s = running_sum(g ** 2, beta, 1 - beta, lagged=lagged)
+    return (-p["lr"] * g / (np.sqrt(s + p["eps"]) if eps_inside else np.sqrt(s) + p["eps"])).ravel()
+
+
+def adam_steps(p, *, bias_correction: bool) -> np.ndarray:
+    """m_t = β₁m_{t−1} + (1 − β₁)g_t, s_t = β₂s_{t−1} + (1 − β₂)g_t², step −η m_t/(√s_t + ε); with
+    ``bias_correction`` m_t/(1 − β₁ᵗ) and s_t/(1 − β₂ᵗ) (t from 1), as Kingma & Ba and torch.optim.Adam."""
+    g, b1, b2 = p["grads"], p["beta1"], p["beta2"]
+    m, s = running_sum(g, b1, 1 - b1), running_sum(g ** 2, b2, 1 - b2)
+    if bias_correction:
+        t = np.arange(1, len(g) + 1)[:, None]
+        m, s = m / (1 - b1 ** t), s / (1 - b2 ** t)
+    return (-p["lr"] * m / (np.sqrt(s) + p["eps"])).ravel()
 
 
 @claim(
@@ -1353,25 +1395,28 @@ def plain_sgd(ps, hp):
     statement="s_{t,k} = Σ_{i=1}^t g_{i,k}², θ_{t+1} = θ_t − η g_t/√(s_t + ε) (elementwise)",
     assumptions=OPTIMIZER_ASSUMPTIONS + (
         "torch.optim.Adagrad(lr=η, eps=ε) with the slide's η and ε (lr_decay 0, initial accumulator 0): what "
-        "the name means in torch and in Duchi et al. (2011), who divide by δ + √s; the exact equivalent "
-        "Adagrad(lr=η, eps=0, initial_accumulator_value=ε) is an alternative",),
+        "the name means in torch and in Duchi et al. (2011), who divide by δ + √s; the slide's ε under the root "
+        "is Adagrad(lr=η, eps=0, initial_accumulator_value=ε)",
+        "representative: torch's defaults lr = 0.01, eps = 1e-10",),
     domain={**OPTIMIZER_DOMAIN, "lr": st.floats(1e-3, 1.0), "eps": st.floats(1e-10, 1e-1)},
-    stated=lambda p: p["torch"],
-    alternatives=(Formula("torch.optim.Adagrad(lr=η, eps=0, initial_accumulator_value=ε): ε under the root",
-                          lambda p: p["equivalent"]),),
+    # s_t = Σ_{i≤t} g_i², θ_{t+1} − θ_t = −η g_t/√(s_t + ε)
+    stated=lambda p: (-p["lr"] * p["grads"] / np.sqrt(running_sum(p["grads"] ** 2, 1.0) + p["eps"])).ravel(),
+    alternatives=(Formula("torch.optim.Adagrad and Duchi et al.: −η g_t/(√s_t + ε), ε outside the root",
+                          lambda p: adagrad_steps(p, eps_inside=False)),),
     mutants=(ADAPTIVE_MUTANT_SGD,
-             Formula("RMSProp's average instead of AdaGrad's sum (torch.optim.RMSprop(alpha=0.99))",
-                     lambda p: p["rmsprop"])),
-    design=optimizer_design(lr=0.1, eps=1e-10) + optimizer_design(lr=0.1, eps=1e-2),
-    figure=optimizer_figure("AdaGrad"),
+             Formula("RMSProp's average (β = 0.99) instead of AdaGrad's sum",
+                     lambda p: rmsprop_steps(p, lagged=False, eps_inside=False, beta=0.99))),
+    design=optimizer_design(lr=0.01, eps=1e-10) + optimizer_design(lr=0.1, eps=1e-2),
+    representative=optimizer_design(lr=0.01, eps=1e-10),
+    materiality=EPS_MATERIALITY,
+    materiality_reason=EPS_MATERIALITY_REASON,
+    correction="θ_{t+1} = θ_t − η g_t/(√s_t + ε), as torch.optim.Adagrad and Duchi et al. (2011)",
+    figure=optimizer_figure("Adagrad"),
     **OPTIMIZER_CLAIM,
 )
 def adagrad_is_torch_adagrad(p, ctx):
-    """The slide's AdaGrad (implementations.optimizers.adagrad_update) against torch.optim.Adagrad."""
-    return trajectory_comparison(p, ctx, PAIRING["adagrad-001-12"], {"lr": p["lr"], "eps": p["eps"]}, {
-        "sgd": plain_sgd,
-        "rmsprop": lambda ps, hp: torch.optim.RMSprop(ps, lr=hp["lr"], alpha=0.99, eps=hp["eps"]),
-    })
+    """torch.optim.Adagrad's steps, against the slide's AdaGrad on the same gradients."""
+    return torch_steps(p, ctx, PAIRING["adagrad-001-12"].named, {"lr": p["lr"], "eps": p["eps"]})
 
 
 @claim(
@@ -1385,23 +1430,32 @@ def adagrad_is_torch_adagrad(p, ctx):
         "as written: the average s_t holds the squares up to g_{t−1}, so the step from θ_t divides g_t by an "
         "average that does not contain g_t (s_0 = 0: the first step divides by √ε), and ε is inside the root",
         "torch.optim.RMSprop(lr=η, alpha=β, eps=ε), whose average includes the current g_t and which divides by "
-        "√v + ε (Hinton's lecture 6e form)",),
+        "√v + ε (Hinton's lecture 6e form); representative: torch's defaults lr = 0.01, alpha = 0.99, eps = 1e-8",),
     domain={**OPTIMIZER_DOMAIN, "lr": st.floats(1e-4, 0.1), "beta": st.floats(0.0, 0.999),
             "eps": st.floats(1e-10, 1e-2)},
-    stated=lambda p: p["torch"],
+    # s_t = β s_{t−1} + (1 − β) g_{t−1}², θ_{t+1} − θ_t = −η g_t/√(s_t + ε)
+    stated=lambda p: (-p["lr"] * p["grads"] / np.sqrt(
+        running_sum(p["grads"] ** 2, p["beta"], 1 - p["beta"], lagged=True) + p["eps"])).ravel(),
+    alternatives=(
+        Formula("torch.optim.RMSprop: s_t includes g_t², step −η g_t/(√s_t + ε)",
+                lambda p: rmsprop_steps(p, lagged=False, eps_inside=False)),
+        Formula("the slide's ε under the root, with s_t including g_t²",
+                lambda p: rmsprop_steps(p, lagged=False, eps_inside=True)),
+    ),
     mutants=(ADAPTIVE_MUTANT_SGD,
-             Formula("AdaGrad's sum instead of an average (torch.optim.Adagrad)", lambda p: p["adagrad"])),
+             Formula("AdaGrad's sum instead of an average", lambda p: adagrad_steps(p, eps_inside=False))),
     design=optimizer_design(lr=0.01, beta=0.9, eps=1e-8),
-    figure=optimizer_figure("RMSProp"),
+    representative=optimizer_design(lr=0.01, beta=0.99, eps=1e-8),
+    materiality=EPS_MATERIALITY,
+    materiality_reason=EPS_MATERIALITY_REASON,
+    correction="s_t = β s_{t−1} + (1 − β) g_t², θ_{t+1} = θ_t − η g_t/(√s_t + ε), as torch.optim.RMSprop",
+    figure=optimizer_figure("RMSprop"),
     **OPTIMIZER_CLAIM,
 )
 def rmsprop_is_torch_rmsprop(p, ctx):
-    """The slide's RMSProp (lagged average, implementations.optimizers.rmsprop_update) against torch's."""
+    """torch.optim.RMSprop's steps, against the slide's (lagged) RMSProp on the same gradients."""
     hp = {"lr": p["lr"], "beta": p["beta"], "eps": p["eps"]}
-    return trajectory_comparison(p, ctx, PAIRING["rmsprop-001-13-lagged"], hp, {
-        "sgd": plain_sgd,
-        "adagrad": lambda ps, hp: torch.optim.Adagrad(ps, lr=hp["lr"], eps=hp["eps"]),
-    })
+    return torch_steps(p, ctx, PAIRING["rmsprop-001-13-lagged"].named, hp)
 
 
 @claim(
@@ -1415,20 +1469,28 @@ def rmsprop_is_torch_rmsprop(p, ctx):
     assumptions=OPTIMIZER_ASSUMPTIONS + (
         "the slide's formulas as written (m_0 = s_0 = 0, no bias correction, ε outside the root) against "
         "torch.optim.Adam(lr=η, betas=(β₁, β₂), eps=ε), which divides m_t by 1 − β₁ᵗ and s_t by 1 − β₂ᵗ "
-        "as Kingma & Ba (2014) do: the bias correction the slide's text names",),
+        "as Kingma & Ba (2014) do: the bias correction the slide's text names",
+        "representative: torch's defaults lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, where the slide's first "
+        "step is (1 − β₁)/√(1 − β₂) ≈ 0.316 times torch's",),
     domain={**OPTIMIZER_DOMAIN, "lr": st.floats(1e-4, 0.1), "beta1": st.floats(0.0, 0.99),
             "beta2": st.floats(0.0, 0.9999), "eps": st.floats(1e-10, 1e-2)},
-    stated=lambda p: p["torch"],
+    # m_t = β₁m_{t−1} + (1 − β₁)g_t, s_t = β₂s_{t−1} + (1 − β₂)g_t², θ_{t+1} − θ_t = −η m_t/(√s_t + ε)
+    stated=lambda p: (-p["lr"] * running_sum(p["grads"], p["beta1"], 1 - p["beta1"]) / (np.sqrt(
+        running_sum(p["grads"] ** 2, p["beta2"], 1 - p["beta2"])) + p["eps"])).ravel(),
+    alternatives=(Formula("Kingma & Ba and torch.optim.Adam: m_t/(1 − β₁ᵗ) and s_t/(1 − β₂ᵗ) (bias correction)",
+                          lambda p: adam_steps(p, bias_correction=True)),),
     mutants=(ADAPTIVE_MUTANT_SGD,
-             Formula("RMSProp without momentum (torch.optim.RMSprop(alpha=β₂))", lambda p: p["rmsprop"])),
-    design=optimizer_design(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+             Formula("RMSProp without momentum (s_t = β₂s_{t−1} + (1 − β₂)g_t², step −η g_t/(√s_t + ε))",
+                     lambda p: rmsprop_steps(p, lagged=False, eps_inside=False, beta=p["beta2"]))),
+    design=optimizer_design(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8),
+    representative=optimizer_design(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8),
+    materiality=EPS_MATERIALITY,
+    materiality_reason=EPS_MATERIALITY_REASON,
+    correction="m̂_t = m_t/(1 − β₁ᵗ), ŝ_t = s_t/(1 − β₂ᵗ), θ_{t+1} = θ_t − η m̂_t/(√ŝ_t + ε) (Kingma & Ba, 2014)",
     figure=optimizer_figure("Adam"),
     **OPTIMIZER_CLAIM,
 )
 def adam_is_torch_adam(p, ctx):
-    """The slide's Adam (no bias correction, implementations.optimizers.adam_update) against torch's."""
+    """torch.optim.Adam's steps, against the slide's Adam (no bias correction) on the same gradients."""
     hp = {"lr": p["lr"], "beta1": p["beta1"], "beta2": p["beta2"], "eps": p["eps"]}
-    return trajectory_comparison(p, ctx, PAIRING["adam-001-14-uncorrected"], hp, {
-        "sgd": plain_sgd,
-        "rmsprop": lambda ps, hp: torch.optim.RMSprop(ps, lr=hp["lr"], alpha=hp["beta2"], eps=hp["eps"]),
-    })
+    return torch_steps(p, ctx, PAIRING["adam-001-14-uncorrected"].named, hp)

@@ -33,17 +33,20 @@ import torch
 from implementations.averages import bias_corrected_average, ema, ema_step, momentum_sum
 from implementations.minibatch_sgd import heavy_ball_spectral_radius, heavy_ball_stationary_variance
 from theorems.claim import Figure, Formula, Measurement, Reading, Source, claim
-from theorems.claims.doc002_lecture12 import minibatch_covariance
+from theorems.claims.doc002_lecture12 import minibatch_covariance, without_replacement_variance
 from theorems.kit import (
     DISTRIBUTIONS,
     DOCUMENTS,
     PROBLEMS,
+    SAMPLING_READINGS,
     evaluation_point,
     finite_sum_problem,
     minibatch_bytes,
+    sample_fits,
     sample_indices,
     seeded_generator,
     standardized,
+    with_sampling,
     COSTLY,
 )
 
@@ -115,6 +118,7 @@ def ema_variance_at_limit(p, ctx):
 
 claim(
     id="ema-limiting-variance",
+    seed_key="ema-variance-at-limit",
     search_factor=COSTLY,
     title="An exponential moving average has limiting variance σ_x²/((2 − 1/N)N), σ_x² for N = 1",
     inventory_ids=("004-02",),
@@ -173,6 +177,7 @@ def ema_derivation_roots(p) -> np.ndarray:
     mutants=(Formula("σ² = σ_x²/(2N) (the 1/N dropped)", lambda p: p["sigma2"] / (2 * p["N"])),
              Formula("σ² = σ_x²/((2 + 1/N)N)", lambda p: p["sigma2"] / ((2 + 1 / p["N"]) * p["N"]))),
     resolution=1e-9,
+    role="derivation",
     design=({"N": 1.0, "sigma2": 1.0}, {"N": 10.0, "sigma2": 1.0}, {"N": 1000.0, "sigma2": 3.0}),
     figure=Figure(kind="points", x="N", xlabel="N", ylabel="root of each line", logx=True, logy=True,
                   series=None),
@@ -186,6 +191,7 @@ LARGE_N = (40, 50, 70, 100, 140, 200)  # 004-03's "for N large": the exact ratio
 
 claim(
     id="ema-limit-about-half",
+    seed_key="ema-variance-at-limit",
     search_factor=COSTLY,
     title="For large N the EMA's limiting variance is about half of σ_x²/N",
     inventory_ids=("004-03",),
@@ -286,6 +292,7 @@ MOMENTUM_DESIGN = ({"N": 10.0, "scale": 1.0, "data_seed": 0}, {"N": 1.0, "scale"
 
 claim(
     id="momentum-sum-running-average",
+    seed_key="momentum-sum-run",
     title="y_t is the running average of N x_t",
     inventory_ids=("004-04",),
     source=Source(PROBLEM_SET_004, "Problem 2(b)"),
@@ -307,6 +314,7 @@ claim(
 
 claim(
     id="momentum-sum-equals-n-mu",
+    seed_key="momentum-sum-run",
     title="y_t = Nμ_t, μ_t the running average of x_t",
     inventory_ids=("004-04",),
     source=Source(PROBLEM_SET_004, "Problem 2(c)"),
@@ -575,23 +583,25 @@ claim(
     atol=1e-300,
     design=tuple({"optimizer": o, "N_s": n, "d": 2, "scale": 1.0, "data_seed": 0}
                  for o in ("rmsprop", "adam") for n in (10.0, 1000.0)),
+    representative=({"optimizer": "rmsprop", "N_s": 100.0, "d": 2, "scale": 1.0, "data_seed": 0},  # torch's alpha 0.99
+                    {"optimizer": "adam", "N_s": 1000.0, "d": 2, "scale": 1.0, "data_seed": 0}),  # torch's β₂ 0.999
     figure=Figure(kind="points", x="N_s", xlabel="N_s = 1/(1 − β₂)", ylabel="s_t", logx=True, series="optimizer"),
 )(second_moment_trajectories)
 
 
 def squared_batch_gradient(p, ctx):
-    """Monte Carlo mean of ĝ_B[i]², ĝ_B the average of B per-example gradients drawn i.i.d. (the expected
-    increment of s_t, hence the limit of E s_t)."""
+    """Monte Carlo mean of ĝ_B[i]², ĝ_B the average of B per-example gradients drawn by ``p["sampling"]`` (the
+    expected increment of s_t, hence the limit of E s_t)."""
     problem = finite_sum_problem(p, ctx.device)
     column = problem.per_example_grads(evaluation_point(problem, p["data_seed"]))[:, p["coordinate"]]  # g_b[i]
     mean, variance = float(column.mean()), float(column.var(correction=0))
     sampled = column.to(ctx.dtype)
 
     def draw(n):
-        idx = sample_indices(n, N=p["N"], B=p["B"], sampling="iid", ctx=ctx)
+        idx = sample_indices(n, N=p["N"], B=p["B"], sampling=p["sampling"], ctx=ctx)
         return sampled[idx].mean(dim=1).double().square()
 
-    return ctx.mean(draw, bytes_per_replicate=16 * p["B"] + 64,
+    return ctx.mean(draw, bytes_per_replicate=minibatch_bytes(p),
                     quantities={"mean_squared": mean**2, "sigma2": variance, "second_moment": mean**2 + variance})
 
 
@@ -606,6 +616,7 @@ SECOND_MOMENT_ASSUMPTIONS = (
 
 claim(
     id="second-moment-shrinks-with-batch",
+    seed_key="squared-batch-gradient",
     search_factor=COSTLY,
     title="s_t of RMSProp/Adam tends to g[i]² + σ_i²/B: it shrinks as the batch size B grows",
     inventory_ids=("004-07",),
@@ -613,12 +624,15 @@ claim(
     statement=("At batch sizes greater than 1 this fails to take into account the variance of the gradients "
                "within the batch. This implies that s_t[i] will be reduced as the batch size increases"),
     assumptions=SECOND_MOMENT_ASSUMPTIONS + (
-        "made precise: lim E s_t[i] = g[i]² + σ_i²/B (g[i] the full gradient, σ_i² the per-example variance), "
-        "which decreases in B whenever σ_i² > 0",),
+        "made precise: lim E s_t[i] = g[i]² + Var(ĝ_B[i]) (g[i] the full gradient, σ_i² the per-example variance), "
+        "with Var(ĝ_B[i]) = σ_i²/B for i.i.d. draws and (σ_i²/B)(N − B)/(N − 1) without replacement: both decrease "
+        "in B whenever σ_i² > 0",),
     kind="stochastic",
     domain={**SECOND_MOMENT_DOMAIN, "B": st.integers(1, 256)},
-    constraint=lambda p: p["coordinate"] < p["d"] <= p["N"],
-    stated=lambda p: p["mean_squared"] + p["sigma2"] / p["B"],
+    constraint=lambda p: p["coordinate"] < p["d"] <= p["N"] and sample_fits(p),
+    readings=SAMPLING_READINGS,
+    stated=lambda p: p["mean_squared"] + (p["sigma2"] / p["B"] if p["sampling"] == "iid"
+                                          else without_replacement_variance(p)),
     mutants=(Formula("s_t → E ĝ_1[i]² = g[i]² + σ_i², whatever B", lambda p: p["second_moment"]),
              Formula("s_t → g[i]² + σ_i²/B²", lambda p: p["mean_squared"] + p["sigma2"] / p["B"] ** 2)),
     resolution=0.05,
@@ -626,20 +640,26 @@ claim(
                  for b in (1, 4, 16, 64, 256)),
     figure=Figure(kind="points", x="B", xlabel="batch size B", ylabel="lim E s_t[i]", logx=True, logy=True,
                   series="problem"),
+    # at B = 1 ĝ² is one squared per-example gradient, heavy-tailed on least squares: the design point B = 1 needs
+    # about 1.3 million replicates to resolve the band at `standard` (its cap of 400 000 left it straddling)
+    samples_factor=4.0,
 )(squared_batch_gradient)
 
 claim(
     id="second-moment-large-batch",
+    seed_key="squared-batch-gradient",
     title="For large batches s_t converges to the mean squared g[i]², not the second moment",
     inventory_ids=("004-07",),
     source=Source(PROBLEM_SET_004, "Problem 4(d)"),
     statement="in the limit of large batches s_t[i] will converge to the mean squared rather than the second moment",
     assumptions=SECOND_MOMENT_ASSUMPTIONS + (
         "large batches: B from 256 to 4096; the resolution is relative to the second moment g[i]² + σ_i² (what "
-        "s_t is said not to converge to), so the gap σ_i²/B is at most 1/256 of the scale",),
+        "s_t is said not to converge to), so the gap σ_i²/B is at most 1/256 of the scale",
+        "B exceeds N ≤ 256 here, so only i.i.d. draws are possible (without replacement B = N gives g[i]² exactly)",),
     kind="stochastic",
     domain={**SECOND_MOMENT_DOMAIN, "B": st.integers(256, 4096)},
     constraint=lambda p: p["coordinate"] < p["d"] <= p["N"],
+    readings=SAMPLING_READINGS[:1],
     stated=lambda p: p["mean_squared"],
     mutants=(Formula("s_t → the second moment g[i]² + σ_i²", lambda p: p["second_moment"]),),
     resolution=0.05,
@@ -657,11 +677,20 @@ COVARIANCE_DOMAIN = {"problem": st.sampled_from(PROBLEMS), "statistic": st.sampl
                      "N": st.integers(2, 256), "d": st.integers(2, 12), "B": st.integers(1, 64),
                      "data_seed": st.integers(0, 1000)}
 COVARIANCE_ASSUMPTIONS = (
-    "ĝ_b = ∇f_{i_b}(w), i_b drawn i.i.d. uniformly from the N examples of a generated least-squares or logistic "
-    "problem, at a point w away from the minimizer; g the full gradient",
+    "ĝ_b = ∇f_{i_b}(w), the B indices i_b drawn from the N examples of a generated least-squares or logistic "
+    "problem by the reading's sampling (\"sampled gradients\" leaves it open), at a point w away from the "
+    "minimizer; g the full gradient",
     "statistic 'trace' compares Σ_i Σ^B[i, i], 'entry' compares Σ^B[0, 1]; the resolution is relative to the "
     "natural scale (trace, or √(Σ¹[0,0]Σ¹[1,1]) for an entry) over B, since an entry can be 0",
 )
+
+def covariance_fits(p) -> bool:
+    """d ≤ N (a unique least-squares minimizer), and B ≤ N when the B examples are distinct."""
+    return p["d"] <= p["N"] and sample_fits(p)
+
+
+COVARIANCE_DESIGN = tuple({"problem": "logistic", "statistic": s, "N": n, "d": 5, "B": b, "data_seed": 0}
+                          for s in ("entry", "trace") for n, b in ((64, 1), (64, 4), (20, 5), (64, 16), (64, 64)))
 
 claim(
     id="minibatch-covariance",
@@ -673,78 +702,109 @@ claim(
     assumptions=COVARIANCE_ASSUMPTIONS,
     kind="stochastic",
     domain=COVARIANCE_DOMAIN,
-    constraint=lambda p: p["d"] <= p["N"],
+    constraint=covariance_fits,
+    readings=SAMPLING_READINGS,
     stated=lambda p: p["sigma2"] / p["B"],
     mutants=(Formula("Σ^B = Σ¹/B²", lambda p: p["sigma2"] / p["B"] ** 2),
              Formula("Σ^B = Σ¹/√B", lambda p: p["sigma2"] / math.sqrt(p["B"]))),
+    alternatives=(Formula("Σ^B = (Σ¹/B)·(N − B)/(N − 1) (sampling without replacement)",
+                          without_replacement_variance, reading="without replacement"),),
     resolution=0.05,
     scale=lambda p: p["spread"] / p["B"],
-    design=tuple({"problem": "logistic", "statistic": s, "N": 64, "d": 5, "B": b, "data_seed": 0}
-                 for s in ("entry", "trace") for b in (1, 4, 16, 64)),
+    design=COVARIANCE_DESIGN,
     figure=Figure(kind="points", x="B", xlabel="batch size B", ylabel="Σ^B (trace or entry [0, 1])", logx=True,
                   series="statistic"),
 )(minibatch_covariance)
+
+SOLUTION_LINES = (  # the lines of Problem 5's solution after Σ^B[i, j] = E(ĝ^B[i] − g[i])(ĝ^B[j] − g[j]), as printed
+    "(1/B²) E(Σ_b ĝ_b[i] − g[i])(Σ_b ĝ_b[j] − g[j])",
+    "(1/B²) E Σ_{b,b'} (ĝ_b[i] − g[i])(ĝ_{b'}[j] − g[j])",
+    "(1/B²) Σ_b E(ĝ_b[i] − g[i])(ĝ_b[j] − g[j]) + Σ_{b,b'≠b} E(ĝ_b[i] − g[i])(ĝ_{b'}[j] − g[j])",
+    "(1/B²) Σ_b E(ĝ_b[i] − g[i])(ĝ_b[j] − g[j]) [+ Σ_{b,b'≠b} (E(ĝ_b[i] − g[i]))(E(ĝ_{b'}[j] − g[j])) = 0]",
+)
+
+
+def exact_minibatch_covariance(p) -> float:
+    """Σ^B of the reading's sampling, from the population's Σ¹ by the sampling theorems: Σ¹/B for i.i.d.
+    indices, (Σ¹/B)(N − B)/(N − 1) for a random subset (the finite-population correction)."""
+    return p["sigma2"] / p["B"] if p["sampling"] == "iid" else without_replacement_variance(p)
 
 
 @claim(
     id="minibatch-covariance-derivation",
     search_factor=COSTLY,
-    title="In the solution of Problem 5 the cross terms vanish and the diagonal terms give Σ¹/B",
+    title="Each line of the solution of Problem 5 equals Σ^B[i, j]",
     inventory_ids=("004-08",),
     source=Source(PROBLEM_SET_004, "Problem 5, solution"),
-    statement=("Σ^B[i, j] = (1/B²) Σ_b E(ĝ_b[i] − g[i])(ĝ_b[j] − g[j]) "
-               "+ Σ_{b, b'≠b} E(ĝ_b[i] − g[i])(ĝ_{b'}[j] − g[j]) "
+    statement=("Σ^B[i, j] = (1/B²) E(Σ_b ĝ_b[i] − g[i])(Σ_b ĝ_b[j] − g[j]) = (1/B²) E Σ_{b,b'} (…)(…) "
+               "= (1/B²) Σ_b E(…)(…) + Σ_{b, b'≠b} E(…)(…) "
                "= (1/B²) Σ_b E(…)(…) + Σ_{b, b'≠b} (E(ĝ_b[i] − g[i]))(E(ĝ_{b'}[j] − g[j])) = (1/B²) Σ_b E(…)(…) "
                "= (1/B) Σ¹[i, j]"),
     assumptions=COVARIANCE_ASSUMPTIONS + (
-        "term 'diagonal': (1/B²) Σ_b (ĝ_b[i] − g[i])(ĝ_b[j] − g[j]), stated Σ¹/B; term 'cross': "
-        "Σ_{b, b'≠b} (ĝ_b[i] − g[i])(ĝ_{b'}[j] − g[j]) as printed (without 1/B²), stated 0, resolution relative "
-        "to the natural scale",),
+        "every line is read as printed: in the first, Σ_b ĝ_b[i] − g[i] is (Σ_b ĝ_b[i]) − g[i]; in the third, "
+        "the 1/B² multiplies the first sum only",
+        "measured: the Monte Carlo mean of the line's expression; stated: the left side Σ^B[i, j], exact from Σ¹ "
+        "for the reading's sampling (Σ¹/B i.i.d., (Σ¹/B)(N − B)/(N − 1) without replacement); the last line, "
+        "(1/B)Σ¹, is the row's statement (minibatch-covariance)",
+        "the product of expectations is 0 (every ĝ_b is uniform over the examples, so E ĝ_b = g): the fourth "
+        "line's value is that of its first sum",),
     kind="stochastic",
-    domain={**COVARIANCE_DOMAIN, "term": st.sampled_from(["diagonal", "cross"])},
-    constraint=lambda p: p["d"] <= p["N"],
-    stated=lambda p: p["sigma2"] / p["B"] if p["term"] == "diagonal" else 0.0,
-    mutants=(Formula("the diagonal terms give Σ¹/B² (no B terms summed)",
-                     lambda p: p["sigma2"] / p["B"] ** 2 if p["term"] == "diagonal" else 0.0),
-             Formula("the cross terms give B(B − 1)Σ¹ (the b' ≠ b products as if perfectly correlated)",
-                     lambda p: (p["sigma2"] / p["B"] if p["term"] == "diagonal"
-                                else p["B"] * (p["B"] - 1) * p["sigma2"]))),
+    domain={**COVARIANCE_DOMAIN, "line": st.sampled_from(SOLUTION_LINES)},
+    constraint=covariance_fits,
+    readings=SAMPLING_READINGS,
+    stated=exact_minibatch_covariance,
+    mutants=(Formula("the line equals Σ¹/B² (the B diagonal terms not summed)", lambda p: p["sigma2"] / p["B"] ** 2),
+             Formula("the line equals Σ¹ (the average's 1/B² cancelled by the B² pairs)", lambda p: p["sigma2"])),
+    alternatives=(Formula("(1/B²) E(Σ_b ĝ_b[i] − g[i])(Σ_b ĝ_b[j] − g[j]) = Σ^B[i, j] + ((B − 1)/B)² g[i]g[j] "
+                          "(the parentheses as printed)", lambda p: exact_minibatch_covariance(p) + p["gradient_product"]
+                          * ((p["B"] - 1) / p["B"]) ** 2),),
+    role="derivation",
+    correction="Σ^B[i, j] = (1/B²) E(Σ_b (ĝ_b[i] − g[i]))(Σ_b (ĝ_b[j] − g[j])) = … = (1/B²)[Σ_b E(…)(…) + "
+               "Σ_{b,b'≠b} E(…)(…)] (the 1/B² on both sums); the cross terms vanish for independent draws only",
     resolution=0.05,
-    scale=lambda p: p["spread"] / p["B"] if p["term"] == "diagonal" else p["spread"] * p["B"],
-    design=tuple({"problem": "least_squares", "statistic": "entry", "N": 64, "d": 5, "B": b, "term": term,
-                  "data_seed": 0} for term in ("diagonal", "cross") for b in (2, 16)),
-    figure=Figure(kind="points", x="B", xlabel="batch size B", ylabel="term of Σ^B", logx=True, series="term"),
+    scale=lambda p: p["spread"] / p["B"],
+    design=tuple({"problem": "least_squares", "statistic": "entry", "N": 20, "d": 5, "B": b, "line": line,
+                  "data_seed": 0} for line in SOLUTION_LINES for b in (5, 16)),
+    figure=Figure(kind="points", x="B", xlabel="batch size B", ylabel="the line's value", logx=True, series="line"),
 )
 def minibatch_covariance_derivation(p, ctx):
-    """Monte Carlo mean of the diagonal or cross part of the solution's double sum."""
+    """Monte Carlo mean of one line of the solution's expression, the B draws by the reading's sampling."""
     problem = finite_sum_problem(p, ctx.device)
     grads = problem.per_example_grads(evaluation_point(problem, p["data_seed"]))
-    centred = grads - grads.mean(dim=0)
+    full = grads.mean(dim=0)
+    centred = grads - full
     covariance = centred.T @ centred / p["N"]
     if p["statistic"] == "trace":
         sigma2, spread = float(covariance.trace()), float(covariance.trace())
+        gradient_product = float(full @ full)
     else:
         sigma2, spread = float(covariance[0, 1]), math.sqrt(float(covariance[0, 0] * covariance[1, 1]))
-    sampled = centred.to(ctx.dtype)
+        gradient_product = float(full[0] * full[1])
+    sampled, g = centred.to(ctx.dtype), full.to(ctx.dtype)
+    B, line = p["B"], SOLUTION_LINES.index(p["line"])
+
+    def pair(u, v):  # (…, d), (…, d) -> u[i]v[j]: Σ_i u[i]v[i] ("trace") or u[0]v[1] ("entry")
+        return (u * v).sum(dim=-1) if p["statistic"] == "trace" else u[..., 0] * v[..., 1]
 
     def draw(n):
-        rows = sampled[sample_indices(n, N=p["N"], B=p["B"], sampling="iid", ctx=ctx)].double()  # (n, B, d)
-        if p["statistic"] == "trace":
-            diagonal = rows.square().sum(dim=(1, 2))  # Σ_b Σ_i (ĝ_b[i] − g[i])²
-            full = rows.sum(dim=1).square().sum(dim=1)  # Σ_i (Σ_b ĝ_b[i] − g[i])²
-        else:
-            diagonal = (rows[..., 0] * rows[..., 1]).sum(dim=1)
-            full = rows[..., 0].sum(dim=1) * rows[..., 1].sum(dim=1)
-        return diagonal / p["B"] ** 2 if p["term"] == "diagonal" else full - diagonal
+        rows = sampled[sample_indices(n, N=p["N"], B=B, sampling=p["sampling"], ctx=ctx)].double()  # ĝ_b − g, (n, B, d)
+        total = rows.sum(dim=1)  # Σ_b (ĝ_b − g)
+        if line == 0:
+            printed = total + (B - 1) * g.double()  # (Σ_b ĝ_b) − g
+            return pair(printed, printed) / B ** 2
+        if line == 1:
+            return pair(total, total) / B ** 2
+        diagonal = pair(rows, rows).sum(dim=1)  # Σ_b (ĝ_b[i] − g[i])(ĝ_b[j] − g[j])
+        return diagonal / B ** 2 + (pair(total, total) - diagonal if line == 2 else 0.0)
 
-    return ctx.mean(draw, bytes_per_replicate=minibatch_bytes(p) + 16 * p["B"] * p["d"],
-                    quantities={"sigma2": sigma2, "spread": spread})
+    return ctx.mean(draw, bytes_per_replicate=minibatch_bytes(p) + 16 * B * p["d"],
+                    quantities={"sigma2": sigma2, "spread": spread, "gradient_product": gradient_product})
 
 
 # --- Problems 5 and 6: the stationary distribution (temperature) of SGD (004-09, 004-10) ---------
 # A one-dimensional quadratic finite sum f_k(w) = ½λ(w − a_k)², λ = 1, with N seeded a_k centred and scaled to
-# variance 1: the minibatch gradient is λ(w − ā_B), ā_B the mean of B sampled a_k, so w* = 0 and one sampled
-# gradient's noise has variance σ² = 1 (Σ¹). SGD with momentum μ is torch's (v ← μv + ĝ, w ← w − ηv:
+# variance 1: the minibatch gradient is λ(w − ā_B), ā_B the mean of B a_k sampled with or without replacement (the
+# reading), so w* = 0 and one sampled gradient's noise has variance σ² = 1 (Σ¹). SGD with momentum μ is torch's (v ← μv + ĝ, w ← w − ηv:
 # implementations.optimizers.sgd_update). The Langevin dynamics of the problem set have the stationary variance
 # ησ²/(2λB) (plain) and ησ²/(2(1 − μ)λB) (momentum): with η = (1 − μ)Bη₀ both are η₀σ²/(2λ). SGD itself has
 # the exact stationary variance of implementations.minibatch_sgd.heavy_ball_stationary_variance, which agrees
@@ -764,9 +824,10 @@ def stationary_variance_of_sgd(p, ctx):
     is worth a few independent draws. The update is torch.optim.SGD's (implementations.optimizers.sgd_update,
     written out here so that each step is a few operations on all replicates).
     """
-    B, mu = p["B"], p["momentum"]
-    eta = (1 - mu) * B * p["eta0_curvature"]  # λ = 1
-    rate = -math.log(heavy_ball_spectral_radius(step=eta, momentum=mu))
+    B, mu, eta = p["B"], p["momentum"], stationary_step(p)
+    # a radius of 0 (ηλ = 1 without momentum: the error is gone after one step) counts as e^{−5}: one step of each
+    radius = max(heavy_ball_spectral_radius(step=eta, momentum=mu), math.exp(-STATIONARY_BURN_IN))
+    rate = -math.log(radius)
     burn, window = math.ceil(STATIONARY_BURN_IN / rate), math.ceil(STATIONARY_WINDOW / rate)
     population = SimpleNamespace(generator=seeded_generator(p["data_seed"]), device=torch.device("cpu"),
                                  dtype=torch.float64)
@@ -779,7 +840,7 @@ def stationary_variance_of_sgd(p, ctx):
         v = torch.zeros_like(w)
         kept = torch.empty(window, n, device=ctx.device, dtype=ctx.dtype)
         for t in range(burn + window):
-            grad = w - a[sample_indices(n, N=p["N"], B=B, sampling="iid", ctx=ctx)].mean(dim=1)  # λ(w − ā_B)
+            grad = w - a[sample_indices(n, N=p["N"], B=B, sampling=p["sampling"], ctx=ctx)].mean(dim=1)  # λ(w − ā_B)
             # torch.optim.SGD(momentum=μ, dampening=0): v_t = μ v_{t−1} + g_t (v_1 = g_1), w_{t+1} = w_t − η v_t
             v = mu * v + grad
             w = w - eta * v
@@ -787,43 +848,70 @@ def stationary_variance_of_sgd(p, ctx):
                 kept[t - burn] = w
         return kept.double().square().mean(dim=0)
 
-    eta0 = p["eta0_curvature"]
-    return ctx.mean(draw, bytes_per_replicate=16 * B + 64, quantities={
-        "reference": heavy_ball_stationary_variance(lr=eta0, curvature=1.0, momentum=0.0, noise_variance=1.0),
-        "exact": heavy_ball_stationary_variance(lr=eta, curvature=1.0, momentum=mu, noise_variance=1.0 / B),
-        "langevin": eta0 / 2, "eta": eta})
+    return ctx.mean(draw, bytes_per_replicate=16 * B + 64)
+
+
+def stationary_step(p) -> float:
+    """ηλ = (1 − μ)Bη₀λ, λ = 1: the step the problem set prescribes (η = Bη₀ without momentum)."""
+    return (1 - p["momentum"]) * p["B"] * p["eta0_curvature"]
+
+
+def batch_noise_variance(p) -> float:
+    """Σ^B, the variance of the minibatch mean ā_B of the a_k (Σ¹ = 1), by the reading's sampling: 1/B with
+    replacement, (1/B)(N − B)/(N − 1) without."""
+    return exact_minibatch_covariance({**p, "sigma2": 1.0})
+
+
+def batch_one_variance(p) -> float:
+    """The stated temperature: plain SGD's exact stationary variance at B = 1, η = η₀, η₀σ²/(λ(2 − η₀λ))."""
+    return heavy_ball_stationary_variance(lr=p["eta0_curvature"], curvature=1.0, momentum=0.0, noise_variance=1.0)
+
+
+def exact_stationary_variance(p) -> float:
+    """SGD's exact stationary variance (1 + μ)ηΣ^B/((1 − μ)λ(2(1 + μ) − ηλ)) with the reading's Σ^B."""
+    return heavy_ball_stationary_variance(lr=stationary_step(p), curvature=1.0, momentum=p["momentum"],
+                                          noise_variance=batch_noise_variance(p))
+
+
+def langevin_variance(p) -> float:
+    """The Langevin dynamics' stationary variance ηΣ^B/(2(1 − μ)λ) with the reading's Σ^B."""
+    return stationary_step(p) * batch_noise_variance(p) / (2 * (1 - p["momentum"]))
 
 
 def stationary_constraint(p) -> bool:
-    """ηλ ≥ 0.01 (runs of at most about 2500 steps) and the reading's regime (design points: the Langevin one)."""
-    eta = (1 - p["momentum"]) * p["B"] * p["eta0_curvature"]
-    if eta < SMALLEST_STEP:
+    """ηλ ≥ 0.02 (runs of at most about 500 steps), B ≤ N for distinct examples, and the reading's regime
+    (design points: the Langevin one)."""
+    eta = stationary_step(p)
+    if eta < SMALLEST_STEP or not sample_fits(p):
         return False
     if p.get("regime", "langevin") == "langevin":
         return max(eta, p["eta0_curvature"]) <= LANGEVIN_STEP
     return eta <= 1.0 and p["eta0_curvature"] <= 1.0
 
 
-STATIONARY_READINGS = (
+STATIONARY_READINGS = with_sampling((
     Reading("Langevin regime", f"steps small against the curvature: η₀λ and ηλ at most {LANGEVIN_STEP}, where SGD is "
             "close to the Langevin dynamics the problem set writes", {"regime": "langevin"}),
     Reading("any stable step", "batched SGD itself, for η₀λ and ηλ up to 1 (SGD on the quadratic is stable "
             "below 2(1 + μ))", {"regime": "any"}),
-)
+))
 STATIONARY_ASSUMPTIONS = (
     "a one-dimensional quadratic finite sum f_k(w) = ½λ(w − a_k)², λ = 1, N seeded a_k (normal, uniform or "
-    "exponential, centred, variance 1), minibatches of B i.i.d. indices: Σ^B = 1/B exactly",
+    "exponential, centred, variance 1), minibatches of B indices drawn by the reading's sampling: Σ^B = 1/B exactly "
+    "with replacement, (1/B)(N − B)/(N − 1) without (the problem set's Σ^B = Σ¹/B assumes independent draws)",
     "the stationary distribution is compared by its variance Var(w) (the temperature); stated: the stationary "
     "variance of plain SGD at B = 1 and η = η₀ (exact closed form η₀σ²/(λ(2 − η₀λ))), i.e. independence of B",
     "measured by simulation: replicates start at w* and run 5 decay times of the error (transient below "
     "e^{−10}), then average w² over 5 more; ηλ ≥ 0.02 keeps a run under 500 steps",
-    "resolution 10 %: a temperature 'determined by η₀' should not move by more than that when B changes by up "
-    "to 32×",
+    "resolution 10 % of the stated temperature, for every formula (scale=): a temperature 'determined by η₀' "
+    "should not move by more than that when B changes by up to 32× (without replacement, n' = n leaves no noise: a "
+    "variance of 0)",
 )
 
 
 claim(
     id="sgd-temperature-batch-size",
+    seed_key="stationary-variance-of-sgd",
     search_factor=COSTLY,
     title="With η = Bη₀, batched SGD's stationary variance does not depend on B",
     inventory_ids=("004-09",),
@@ -838,13 +926,15 @@ claim(
             "noise": st.sampled_from(DISTRIBUTIONS), "N": st.integers(8, 256), "data_seed": st.integers(0, 1000)},
     constraint=stationary_constraint,
     readings=STATIONARY_READINGS,
-    stated=lambda p: p["reference"],
+    stated=batch_one_variance,
     mutants=(Formula("the temperature grows like η: Var = B·Var(B = 1) (Σ^B taken as Σ¹)",
-                     lambda p: p["B"] * p["reference"]),),
-    alternatives=(Formula("SGD's exact stationary variance Bη₀σ²/(Bλ(2 − Bη₀λ)) = η₀σ²/(λ(2 − ηλ))",
-                          lambda p: p["exact"]),
-                  Formula("the Langevin value η₀σ²/(2λ)", lambda p: p["langevin"])),
+                     lambda p: p["B"] * batch_one_variance(p)),),
+    alternatives=(Formula("SGD's exact stationary variance ηΣ^B/(λ(2 − ηλ)), Σ^B = Σ¹/B with replacement (then "
+                          "η₀σ²/(λ(2 − ηλ))), (Σ¹/B)(N − B)/(N − 1) without", exact_stationary_variance),
+                  Formula("the Langevin value ηΣ^B/(2λ): η₀σ²/(2λ) with replacement, η₀σ²(N − B)/(2λ(N − 1)) without",
+                          langevin_variance)),
     resolution=0.1,
+    scale=batch_one_variance,
     design=tuple({"B": b, "eta0_curvature": x, "momentum": 0.0, "noise": "normal", "N": 64, "data_seed": 0}
                  for b, x in ((1, 0.02), (4, 0.005), (16, 0.002), (1, 0.05), (2, 0.02), (8, 0.005), (32, 0.001))),
     figure=Figure(kind="points", x="eta0_curvature", xlabel="η₀λ (η = Bη₀)", ylabel="stationary Var(w)", logx=True,
@@ -854,6 +944,7 @@ claim(
 
 claim(
     id="sgd-temperature-momentum",
+    seed_key="stationary-variance-of-sgd",
     search_factor=COSTLY,
     title="With momentum μ and η = (1 − μ)Bη₀, SGD's stationary variance depends on neither μ nor B",
     inventory_ids=("004-10",),
@@ -866,14 +957,17 @@ claim(
             "noise": st.sampled_from(DISTRIBUTIONS), "N": st.integers(8, 256), "data_seed": st.integers(0, 1000)},
     constraint=stationary_constraint,
     readings=STATIONARY_READINGS,
-    stated=lambda p: p["reference"],
+    stated=batch_one_variance,
     mutants=(Formula("η = Bη₀ would be right; with (1 − μ) the temperature is (1 − μ) times as large",
-                     lambda p: (1 - p["momentum"]) * p["reference"]),
-             Formula("the temperature grows like B: Var = B·Var(B = 1, μ = 0)", lambda p: p["B"] * p["reference"])),
-    alternatives=(Formula("SGD's exact stationary variance (1 + μ)ησ²/((1 − μ)Bλ(2(1 + μ) − ηλ))",
-                          lambda p: p["exact"]),
-                  Formula("the Langevin value η₀σ²/(2λ)", lambda p: p["langevin"])),
+                     lambda p: (1 - p["momentum"]) * batch_one_variance(p)),
+             Formula("the temperature grows like B: Var = B·Var(B = 1, μ = 0)",
+                     lambda p: p["B"] * batch_one_variance(p))),
+    alternatives=(Formula("SGD's exact stationary variance (1 + μ)ηΣ^B/((1 − μ)λ(2(1 + μ) − ηλ)), Σ^B = Σ¹/B with "
+                          "replacement, (Σ¹/B)(N − B)/(N − 1) without", exact_stationary_variance),
+                  Formula("the Langevin value ηΣ^B/(2(1 − μ)λ): η₀σ²/(2λ) with replacement, η₀σ²(N − B)/(2λ(N − 1)) "
+                          "without", langevin_variance)),
     resolution=0.1,
+    scale=batch_one_variance,
     design=tuple({"B": b, "eta0_curvature": x, "momentum": m, "noise": "normal", "N": 64, "data_seed": 0}
                  for b, x, m in ((1, 0.02, 0.0), (4, 0.01, 0.5), (16, 0.02, 0.9), (8, 0.05, 0.9), (2, 0.02, 0.5),
                                  (8, 0.005, 0.0), (32, 0.01, 0.9))),
