@@ -1,4 +1,4 @@
-"""The command line: ``theorycheck list | show ID | run | calibrate | bench``.
+"""The command line: ``theorycheck list | show ID | run | lint FILE | calibrate | bench``.
 
 ``run`` exits 0 when the run completed, whatever the verdicts (they are findings), 1 when a
 claim's check raised an error (the report is written, that claim inconclusive, the traceback on
@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--claims", action="append", metavar="PATTERN",
                        help="with --catalogue: glob on claim id or inventory ID, as for run; repeatable")
     bench.add_argument("--csv", type=Path, help="also write the table to this CSV file")
+
+    lint = commands.add_parser("lint", help="find a claims file's mistakes in seconds, before a long run "
+                               "(exit 0 clean, 1 problems found)")
+    lint.add_argument("file", metavar="FILE", help="a Python file declaring claims")
+    lint.add_argument("--claims", action="append", metavar="PATTERN", help="as for run; repeatable")
     return parser
 
 
@@ -493,7 +498,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "calibrate": cmd_calibrate, "bench": cmd_bench}
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Each claim of FILE measured at a few points: one line per problem, then a summary; exit 1 if any."""
+    from theorems.lint import lint, summary
+    from theorems.runner import check_threads
+
+    check_name(Path(args.file), "FILE")
+    claims = select_claims(args.claims, load_claims_file(args.file), claims_file=args.file)
+    with check_threads():
+        problems = lint(claims, make_config(profile="smoke", seed=0, device="cpu"))
+    with _into_pipe():
+        for problem in problems:
+            print(problem)
+        print(summary(claims, problems))
+    return 1 if problems else 0
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "calibrate": cmd_calibrate, "bench": cmd_bench,
+            "lint": cmd_lint}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -996,7 +996,7 @@ def optimizer_design(**hyperparameters):
 
 
 def optimizer_figure(name: str) -> Figure:
-    return Figure(kind="traces", xlabel="step t", ylabel=f"(θ_t − θ_{{t−1}})[0]: torch's {name} (measured), the slide's")
+    return Figure(kind="traces", xlabel="step t", ylabel=f"{name}'s step θ_t − θ_{{t−1}}, 1st coordinate")
 
 
 def momentum_steps(p, *, dampening: float = 0.0, nesterov: bool = False) -> np.ndarray:
