@@ -489,7 +489,7 @@ def _effect(claim: Claim, judged: Judged) -> Effect:
     v = judged.verdict
     params = canonical(judged.params)
     if claim.relation == "label" or isinstance(v.estimate, str) or isinstance(v.stated, str):
-        return Effect(None, judged.reading, params)
+        return Effect(None if v.verdict == REFUTED else 0.0, judged.reading, params)  # None: another label
     if v.verdict == REFUTED and judged.measurement.se is None and v.index is not None:
         measured, stated = _elements(judged)
         effects = _effects(claim, judged, measured, stated)

@@ -235,8 +235,9 @@ def errata_blocks(rows: Sequence[RowResult], *, page: str = "", level: int = 2) 
     blocks.append(Paragraph([
         "Every finding, by document and row: an erratum is wrong where a reader uses the result (the document's "
         "settings, or the defaults of the library it names); a slip is a wrong line of a derivation whose result "
-        "holds; a convention differs by less than the claim's materiality; a caveat holds only under a condition "
-        "the text leaves implicit. Effects are relative to the scale the claim is judged on.",
+        "holds; a convention agrees with a named reference up to a stated convention (the effect at the "
+        "document's settings says how much it matters there); a caveat holds only under a condition the text "
+        "leaves implicit. Only errata refute a row. Effects are relative to the scale the claim is judged on.",
     ]))
     for document, members in documents.items():
         blocks.append(Heading(level + 1, [document_title(document)]))
