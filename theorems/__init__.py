@@ -14,7 +14,9 @@ from theorems.profiles import PROFILES, Profile
 __version__ = "0.1.0"
 
 _LAZY = {"Context": "theorems.measurement", "RunConfig": "theorems.measurement", "check_claim": "theorems.engine",
-         "Results": "theorems.results", "ClaimResult": "theorems.results"}
+         "Results": "theorems.results", "ClaimResult": "theorems.results",
+         **dict.fromkeys(("approx", "for_any", "does_not_depend_on", "in_the_limit", "variance_of", "std_of",
+                          "same_trajectory_as", "same_schedule_as", "behaviour"), "theorems.phrases")}
 
 
 def __getattr__(name: str):
@@ -28,4 +30,6 @@ def __getattr__(name: str):
 __all__ = [
     "REGISTRY", "Claim", "ClaimError", "ClaimResult", "Context", "Figure", "Formula", "Measurement", "PROFILES", "Profile",
     "Reading", "Registry", "Results", "RunConfig", "Source", "check_claim", "claim", "__version__",
+    "approx", "behaviour", "does_not_depend_on", "for_any", "in_the_limit", "same_schedule_as", "same_trajectory_as",
+    "std_of", "variance_of",
 ]
