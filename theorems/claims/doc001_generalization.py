@@ -266,12 +266,10 @@ def ridge_loss(X, y, w, lam):
         "form; ½∇L_λ(ŵ) by autograd against 0",),
     kind="identity",
     domain=RIDGE_DOMAIN,
-    stated=lambda p: np.concatenate([p["gradient_formula"], p["closed_form"], np.zeros(p["d"])]),
+    stated=lambda p: ridge_blocks(p),
     mutants=(
-        Formula("∇L_λ(w) = (XᵀX + λI)w − Xᵀy (the ½ dropped)",
-                lambda p: np.concatenate([p["gradient_formula"] / 2, p["closed_form"], np.zeros(p["d"])])),
-        Formula("ŵ = (XᵀX + (λ/2)I)⁻¹Xᵀy", lambda p: np.concatenate(
-            [p["gradient_formula"], p["closed_form_half_lambda"], np.zeros(p["d"])])),
+        Formula("∇L_λ(w) = (XᵀX + λI)w − Xᵀy (the ½ dropped)", lambda p: ridge_blocks(p, gradient_factor=0.5)),
+        Formula("ŵ = (XᵀX + (λ/2)I)⁻¹Xᵀy", lambda p: ridge_blocks(p, closed_form_lam=p["lam"] / 2)),
     ),
     resolution=1e-9,
     atol=1e-9,
@@ -287,13 +285,20 @@ def ridge_closed_form(p, ctx):
     augmented = torch.cat([X, math.sqrt(lam) * torch.eye(d, dtype=F64)])
     target = torch.cat([y, torch.zeros(d, dtype=F64)])
     minimizer = torch.linalg.lstsq(augmented, target.unsqueeze(-1), driver="gelsd").solution.squeeze(-1)
-    closed_form = ridge_solution(X, y, lam=lam)  # (XᵀX + λI)⁻¹ Xᵀy
-    at_closed_form = closed_form.clone().requires_grad_()
+    at_closed_form = minimizer.clone().requires_grad_()  # ½∇L_λ there must be 0
     (half_gradient_there,) = torch.autograd.grad(ridge_loss(X, y, at_closed_form, lam) / 2, at_closed_form)
-    gram = X.T @ X + lam * torch.eye(d, dtype=F64)
-    quantities = {"gradient_formula": (gram @ w.detach() - X.T @ y).numpy(), "closed_form": closed_form.numpy(),
-                  "closed_form_half_lambda": ridge_solution(X, y, lam=lam / 2).numpy()}
-    return Measurement(torch.cat([half_gradient, minimizer, half_gradient_there]).numpy(), quantities=quantities)
+    return Measurement(torch.cat([half_gradient, minimizer, half_gradient_there]).numpy(),
+                       quantities={"X": X, "y": y, "w": w.detach()})
+
+
+def ridge_blocks(p, *, gradient_factor: float = 1.0, closed_form_lam: float | None = None) -> np.ndarray:
+    """The slide's three blocks from the point's data: ½∇L_λ(w) = (XᵀX + λI)w − Xᵀy, the minimizer
+    ŵ = (XᵀX + λI)⁻¹Xᵀy, and ½∇L_λ(ŵ) = 0."""
+    X, y, w, lam = p["X"], p["y"], p["w"], p["lam"]
+    gram = X.T @ X + lam * torch.eye(p["d"], dtype=F64)
+    lam_hat = lam if closed_form_lam is None else closed_form_lam
+    closed_form = torch.linalg.solve(X.T @ X + lam_hat * torch.eye(p["d"], dtype=F64), X.T @ y)
+    return np.concatenate([(gradient_factor * (gram @ w - X.T @ y)).numpy(), closed_form.numpy(), np.zeros(p["d"])])
 
 
 @claim(
