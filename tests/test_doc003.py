@@ -267,7 +267,7 @@ def test_sgd_runs_its_epochs_with_the_notes_shrinking_step_and_gd_runs_to_its_mi
     """Issue 19: 3 SGD epochs were compared with 60 of GD. SGD's step decays as 6.1 requires (its loss
     keeps falling after the first epochs, where a constant step levels off), and GD runs until it
     has converged: a method's minimum is where it ends, not where it is cut off."""
-    p = {"problem": "least_squares", "N": 100, "d": 5, "c": 0.5, "epochs": 12, "data_seed": 0, "progress": 0.1}
+    p = {"problem": "least_squares", "N": 100, "d": 5, "epochs": 12, "data_seed": 0, "progress": 0.1}
     runs = doc.sgd_and_gd_runs(p)
     assert runs["sgd_epochs"][-1] == 12 and len(runs["gd"]) - 1 > 12
     assert runs["gd"][-1].max() < 1e-12  # GD on a strongly convex problem ends at the minimum
