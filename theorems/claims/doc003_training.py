@@ -1557,19 +1557,25 @@ def epochs_to_reach(gaps: np.ndarray, epochs: np.ndarray, level: float) -> float
 
 
 def sgd_vs_gd_label(runs) -> tuple[str, dict[str, float]]:
-    """faster: SGD's mean loss gap over runs falls to p["progress"] of the start's in fewer epochs than GD's;
+    """faster: within the same epochs (equal work), SGD's mean loss gap over runs falls to p["progress"] of
+    the start's in fewer epochs than GD's (if neither gets there, SGD's gap at the end is smaller);
     poorer minimum: SGD's final mean gap exceeds the gap GD converges to; more variable: the
     final loss's standard deviation over runs is larger for SGD. Both runs start from the same points."""
     gd, sgd, sgd_epochs = runs["gd"], runs["sgd"], runs["sgd_epochs"]
     level = runs["progress"] * float(gd[0].mean())
-    gd_time = epochs_to_reach(gd, np.arange(len(gd), dtype=float), level)
+    horizon = int(round(sgd_epochs[-1]))  # speed is compared at equal work: GD's first `horizon` steps
+    gd_time = epochs_to_reach(gd[: horizon + 1], np.arange(horizon + 1, dtype=float), level)
     sgd_time = epochs_to_reach(sgd, sgd_epochs, level)
+    if math.isinf(gd_time) and math.isinf(sgd_time):  # neither got there: the one further along is faster
+        faster = float(sgd[-1].mean()) < float(gd[horizon].mean())
+    else:
+        faster = sgd_time < gd_time
     numbers = {"level": level, "gd_epochs_to_level": gd_time, "sgd_epochs_to_level": sgd_time,
                "sgd_step_scale": runs.get("sgd_step_scale", 1.0),
                "speedup": gd_time / sgd_time if sgd_time > 0 else math.nan,
                "gd_final_gap": float(gd[-1].mean()), "sgd_final_gap": float(sgd[-1].mean()),
                "gd_final_spread": float(gd[-1].std()), "sgd_final_spread": float(sgd[-1].std())}
-    return comparison_label(sgd_time < gd_time, numbers["sgd_final_gap"] > numbers["gd_final_gap"],
+    return comparison_label(faster, numbers["sgd_final_gap"] > numbers["gd_final_gap"],
                             numbers["sgd_final_spread"] > numbers["gd_final_spread"]), numbers
 
 
@@ -1594,8 +1600,9 @@ def comparison_label(faster: bool, poorer: bool, more_variable: bool) -> str:
         "define it in 6.1: one example per update, a fresh random permutation each epoch, and a shrinking step with "
         "Σ η_t = ∞ and Σ η_t² < ∞, η_t = η₀/(1 + t/N) with η₀ = s/max_i L_i (L_i the smoothness of example "
         "i), tuned as GD's η = 1/L is: the fastest of s ∈ {1, 1/2, 1/4} is compared",
-        "faster: SGD's mean loss gap over runs falls to the reading's fraction of the start's in fewer epochs than "
-        "GD's; poorer "
+        "faster: within the same epochs (equal work), SGD's mean loss gap over runs falls to the reading's "
+        "fraction of the start's in fewer epochs than GD's (if neither gets there, SGD's gap at the end is the "
+        "smaller); poorer "
         "minimum: SGD's mean gap at the end of its epochs is larger than the gap GD converges to (a minimum is "
         "where a method ends, so GD is not cut off before it gets there); more variation: the final loss's "
         "standard deviation over runs is larger than GD's at its end",
@@ -1617,7 +1624,10 @@ def comparison_label(faster: bool, poorer: bool, more_variable: bool) -> str:
     mutants=(Formula("SGD is faster and reaches as good a minimum", lambda p: comparison_label(True, False, True)),
              Formula("SGD is slower than batch gradient descent", lambda p: comparison_label(False, True, True))),
     design=tuple({"problem": problem, "N": 100, "d": 5, "epochs": epochs, "data_seed": 0}
-                 for epochs in (60, 10) for problem in PROBLEMS),
+                 for epochs in (60, 10) for problem in PROBLEMS) + (
+        # where the targeted search (seed 1) found SGD slower than GD to a fine loss (26.7 epochs against 23):
+        # a rare region, kept as a design point so that every run measures it
+        {"problem": "logistic", "N": 101, "d": 8, "epochs": 52, "data_seed": 1},),
     figure=Figure(kind="points", x="epochs", xlabel="epochs of each method", ylabel="comparison", series="problem"),
 )
 def sgd_vs_batch_gd(p, ctx):
