@@ -686,14 +686,17 @@ def gd_outcome(distance: np.ndarray) -> str:
     return REACHES if final <= GD_PRECISION else STALLS
 
 
+CONVEXITY_STATEMENT = ("Linear and logistic regression losses are convex (usually strictly). Gradient descent will "
+                       "always* get us to the right answer.")  # 000-07, checked on regularized and plain losses
+
+
 @claim(
     id="gd-reaches-regression-minimizer",
     search_factor=COSTLY,
     title="Gradient descent with η < 2/L gets to the minimizer of a linear or logistic regression loss",
     inventory_ids=("000-07",),
     source=Source(LECTURE_000, "Convexity"),
-    statement="Linear and logistic regression losses are convex (usually strictly). Gradient descent will always* "
-              "get us to the right answer.",
+    statement=CONVEXITY_STATEMENT,
     assumptions=("the asterisk's condition is read as the standard one for an L-smooth convex loss: a step size "
                  "η = step/L with 0 < step < 2 (here 0.25 ≤ step ≤ 1.9); beyond 2/L gradient descent on a quadratic "
                  "diverges",
@@ -758,8 +761,7 @@ def logistic_gd_outcome(norms: np.ndarray, gradient_ratio: float) -> str:
     title="Gradient descent on the (unregularized) logistic regression loss gets to its minimizer",
     inventory_ids=("000-07",),
     source=Source(LECTURE_000, "Convexity"),
-    statement="Linear and logistic regression losses are convex (usually strictly). Gradient descent will always* "
-              "get us to the right answer.",
+    statement=CONVEXITY_STATEMENT,
     assumptions=("the slide's loss as written, (1/N) Σ log(1 + exp(−y_i x_iᵀw)) without regularization; gradient "
                  "descent from w₀ = 0 with η = step/L, L = λ_max(XᵀX)/(4N), 0.25 ≤ step ≤ 1.9",
                  f"'{NO_MINIMIZER}' when ‖w_k‖ still grows over the last decade of steps (k = "
