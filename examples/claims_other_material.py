@@ -1,7 +1,7 @@
 """Claims of material other than the five lecture documents: a probability handout.
 
     theorycheck run --claims-file examples/claims_other_material.py --profile smoke
-    pytest examples/claims_other_material.py            # each claim a test (theorems.pytest_plugin)
+    pytest examples/claims_other_material.py            # each claim a test (theorems.frontends.pytest_plugin)
 
 Row IDs are any short identifier (here ``handout-1``, ``handout-2``) and the source any document.
 The handout, §2 *Estimators*, says that for n i.i.d. draws x₁ … xₙ with mean μ and variance σ²
@@ -19,7 +19,7 @@ confirms both.
 import hypothesis.strategies as st
 
 from theorems import Formula, Source, claim
-from theorems.kit import DISTRIBUTIONS, standardized
+from theorems.catalogue.kit import DISTRIBUTIONS, standardized
 
 HANDOUT = Source("probability-handout.pdf", "§2 Estimators")
 DRAWS = {"n": st.integers(2, 20), "mu": st.floats(-2, 2), "sigma": st.floats(0.1, 3),

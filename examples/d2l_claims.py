@@ -1,6 +1,6 @@
 """Claims of public teaching material: "Dive into Deep Learning" (Zhang, Lipton, Li, Smola; d2l.ai,
 v1.0), chapter 12 *Optimization Algorithms*, each written with the teaching phrases of
-:mod:`theorems.phrases` (docs/writing-claims.md):
+:mod:`theorems.catalogue.kit.phrases` (docs/writing-claims.md):
 
     theorycheck run --claims-file examples/d2l_claims.py --profile smoke
 
@@ -16,7 +16,7 @@ import torch
 
 from implementations.problems import gradient_descent_trajectory
 from theorems import Formula, Source, claim
-from theorems.phrases import (approx, behaviour, does_not_depend_on, for_any, in_the_limit, same_schedule_as,
+from theorems.catalogue.kit.phrases import (approx, behaviour, does_not_depend_on, for_any, in_the_limit, same_schedule_as,
                               same_trajectory_as, std_of)
 
 D2L = "Dive into Deep Learning, d2l.ai (v1.0)"

@@ -1,7 +1,7 @@
 """A claims file of your own: run it with
 
     theorycheck run --claims-file examples/my_claims.py --profile smoke
-    pytest examples/my_claims.py            # each claim a test (theorems.pytest_plugin)
+    pytest examples/my_claims.py            # each claim a test (theorems.frontends.pytest_plugin)
 
 This one encodes problem set 004, Problem 1: for independent x and y and s = ax + by,
 σ_s² = a²σ_x² + b²σ_y² (inventory 004-01), with a mutant that forgets to square the weights.

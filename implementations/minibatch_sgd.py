@@ -6,7 +6,7 @@
 With a window T̃ = 1 this is plain minibatch SGD; a window T̃ > 1 steps along the average of the last
 T̃ minibatch gradients, as notes 002 (*Theoretical convergence*) write "average g_B^t over last T̃
 iterations". Every replicate draws its own minibatches; ``draw_indices()`` returns them, shape
-(R, B), so the caller decides the sampling (i.i.d. or a random subset, ``theorems.kit.sample_indices``).
+(R, B), so the caller decides the sampling (i.i.d. or a random subset, ``theorems.catalogue.kit.sample_indices``).
 ``draw_indices=None`` uses the full gradient ∇F (the batch is the whole training set).
 
 Shapes: w is (R, d); problem tensors are (n, d) and (n,). Nothing mutates its inputs.

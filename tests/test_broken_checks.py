@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from theorems.cli import main
+from theorems.frontends.cli import main
 
 HEADER = '''
 import sys

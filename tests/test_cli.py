@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from theorems.cli import main
+from theorems.frontends.cli import main
 
 EXAMPLE_CLAIMS = Path(__file__).resolve().parent.parent / "examples" / "my_claims.py"
 QUICK = ["run", "--profile", "smoke", "--device", "cpu", "--quiet", "--claims", "ema-limiting-variance"]
@@ -102,7 +102,7 @@ def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys, make_out, m
 
 
 def test_two_runs_into_the_same_default_name_get_two_folders(tmp_path, monkeypatch):
-    import theorems.cli as cli
+    import theorems.frontends.cli as cli
 
     monkeypatch.setattr(cli, "REPORTS_ROOT", tmp_path / "reports")
     monkeypatch.setattr(cli, "default_out_dir", lambda root, config: root / "same-second")

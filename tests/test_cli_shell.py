@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import theorems
-from theorems import runner
-from theorems.cli import main
+from theorems.runs import config
+from theorems.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_list_json_is_one_array_of_claims(capsys):
 @pytest.mark.parametrize("command", [["list"], ["show", "003-05"]])
 def test_a_closed_pipe_ends_quietly(command):
     """`theorycheck list | head -1`: the reader closes the pipe early; no BrokenPipeError traceback."""
-    script = f"import sys; from theorems.cli import main; sys.exit(main({command!r}))"
+    script = f"import sys; from theorems.frontends.cli import main; sys.exit(main({command!r}))"
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               cwd=ROOT)
     writer.stdout.readline()
@@ -62,14 +62,14 @@ def test_git_revision_only_from_the_projects_own_checkout(tmp_path, monkeypatch)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q",
                     "--allow-empty", "-m", "user"], check=True)
-    monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path / "site-packages-like")
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "site-packages-like")
     (tmp_path / "site-packages-like").mkdir()
-    assert runner.git_revision() is None
+    assert config.git_revision() is None
 
 
 def test_the_progress_bar_shows_on_a_terminal_of_zero_width(monkeypatch, capsys):
     """Some CI consoles are terminals that report 0 columns: the bar falls back to 80, not to nothing."""
-    from theorems import cli
+    from theorems.frontends import cli
 
     import tqdm.std
 

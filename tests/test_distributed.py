@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from theorems import cli
-from theorems.cli import main
-from theorems.results import Results
-from theorems.runner import config_settings, load_catalogue, load_claims_file, make_config, run_claims
+from theorems.frontends import cli
+from theorems.frontends.cli import main
+from theorems.core.results import Results
+from theorems.runs.config import config_settings, make_config
+from theorems.runs.loading import load_catalogue, load_claims_file
+from theorems.runs.runner import run_claims
 
 distributed = pytest.importorskip("distributed", reason="Dask distributed is not installed (theorycheck[distributed])")
 
-from theorems.distributed import WAIT_VARIABLE, check_claims  # noqa: E402  (needs Dask)
+from theorems.runs.executors import WAIT_VARIABLE, OnDask, check_claims  # noqa: E402  (needs Dask)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = "examples/my_claims.py"
@@ -84,15 +86,15 @@ def test_runs_sharing_a_scheduler_never_receive_each_others_results(local_client
 def test_the_run_names_the_devices_its_workers_checked_on(local_client):
     """Issue 18: run.device_name named this process's device, not the workers'."""
     def name_devices(name):  # in each worker process (pickled by value: a local function)
-        import theorems.runner
+        import theorems.runs.config
 
-        real = vars(theorems.runner).setdefault("_real_device_name", theorems.runner.device_name)
-        theorems.runner.device_name = real if name is None else lambda device: name
+        real = vars(theorems.runs.config).setdefault("_real_device_name", theorems.runs.config.device_name)
+        theorems.runs.config.device_name = real if name is None else lambda device: name
 
     local_client.run(name_devices, "a worker's device")
     try:
         results = run_claims(load_claims_file(EXAMPLE), make_config(**smoke_settings()), claims_file=EXAMPLE,
-                             dask_client=local_client)
+                             executor=OnDask(local_client))
     finally:
         local_client.run(name_devices, None)
     assert results.run.device_name == "a worker's device"
@@ -132,13 +134,13 @@ def start_scheduler(spawn, folder: Path, env: dict[str, str] | None = None) -> t
 def start_hanging_worker(spawn, address: str, started: Path, *, then_exit: bool = False) -> subprocess.Popen:
     """A worker (no nanny to restart it) whose checks hang after touching ``started``, or exit."""
     def hang():  # in the worker process (pickled by value: a local function)
-        import theorems.distributed
+        import theorems.runs.executors
 
         def check_on_worker(*args, **kwargs):
             started.touch()
             os._exit(1) if then_exit else time.sleep(600)
 
-        theorems.distributed.check_on_worker = check_on_worker
+        theorems.runs.executors.check_on_worker = check_on_worker
 
     process = spawn("dask_worker", address, "--no-nanny", "--nthreads", "1", "--no-dashboard")
     with distributed.Client(address) as dask_client:
@@ -232,10 +234,10 @@ def test_the_dashboard_flag_prints_where_the_dashboard_is_served(tmp_path, capfd
     pytest.importorskip("bokeh", reason="the Dask dashboard needs bokeh (theorycheck[distributed])")
     served = []
 
-    def run_claims_looking_at_the_dashboard(*args, dask_client, **kwargs):
-        with urllib.request.urlopen(dask_client.dashboard_link, timeout=30) as response:
+    def run_claims_looking_at_the_dashboard(*args, executor, **kwargs):
+        with urllib.request.urlopen(executor.client.dashboard_link, timeout=30) as response:
             served.append(response.status)
-        return run_claims(*args, dask_client=dask_client, **kwargs)
+        return run_claims(*args, executor=executor, **kwargs)
 
     monkeypatch.setattr(cli, "run_claims", run_claims_looking_at_the_dashboard)
     assert main([*SMOKE, "--workers", "1", "--dashboard", "--out", str(tmp_path / "out")]) == 0
@@ -245,7 +247,7 @@ def test_the_dashboard_flag_prints_where_the_dashboard_is_served(tmp_path, capfd
 
 def test_ctrl_c_ends_a_run_on_workers_with_exit_130_and_one_line(tmp_path):
     """Issue 18: Ctrl-C reached every worker process, and each printed a KeyboardInterrupt traceback."""
-    run = subprocess.Popen([sys.executable, "-m", "theorems.cli", "run", "--profile", "smoke", "--device", "cpu",
+    run = subprocess.Popen([sys.executable, "-m", "theorems.frontends.cli", "run", "--profile", "smoke", "--device", "cpu",
                             "--workers", WORKERS, "--out", str(tmp_path / "out")], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)  # its own process group, as a terminal's foreground job

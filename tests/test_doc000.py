@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from implementations.layers import dropout
-from theorems.claims import doc000_initialization as doc
+from theorems.catalogue import doc000_initialization as doc
 
 ALPHA = 1e-3  # false-fail rate of each statistical test below
 

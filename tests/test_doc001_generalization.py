@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from implementations.generalization import legendre_features, two_classifier_excess
-from theorems.claims import doc001_generalization as g
+from theorems.catalogue import doc001_generalization as g
 
 
 class _Context:

@@ -21,7 +21,7 @@ from implementations import optimizers as opt
 from implementations.optimizer_oracles import PAIRING, form_trajectory
 from implementations.problems import gradient_descent_trajectory, make_least_squares
 from theorems import REGISTRY
-from theorems.claims import doc001_optimization as doc
+from theorems.catalogue import doc001_optimization as doc
 
 SETTINGS = settings(deadline=None, max_examples=20, database=None, derandomize=True)
 

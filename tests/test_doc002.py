@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implementations.optimizers import heavy_ball_unrolled_step
-from theorems.claims.doc002_lecture12 import (
+from theorems.catalogue.doc002_lecture12 import (
     AT,
     BELOW,
     CONVERGES,
@@ -88,7 +88,7 @@ def test_unrolled_steps_match_the_implementation_sum(eta, steps):
 
 
 def test_batches_per_pass_are_counted_by_iterating_a_dataloader():
-    from theorems.claims.doc002_lecture12 import sgd_batches_per_pass
+    from theorems.catalogue.doc002_lecture12 import sgd_batches_per_pass
 
     measured = sgd_batches_per_pass.measure({"n": 10**4, "n_prime": 250}, None).value
     np.testing.assert_array_equal(measured, [40, 250, 250, 1.0])
@@ -99,7 +99,7 @@ def test_without_replacement_variance_is_the_exact_variance_over_all_subsets():
     """(σ²/n')(n − n')/(n − 1) against the variance of the mean over every n'-subset of 6 values."""
     from itertools import combinations
 
-    from theorems.claims.doc002_lecture12 import without_replacement_variance
+    from theorems.catalogue.doc002_lecture12 import without_replacement_variance
 
     values = np.array([0.3, -1.2, 2.0, 0.7, -0.4, 1.1])
     sigma2 = values.var()
@@ -112,7 +112,7 @@ def test_without_replacement_variance_is_the_exact_variance_over_all_subsets():
 def test_heavy_ball_claims_are_judged_first_at_momentum_point_nine():
     """Issue 19: every 002-05 claim declares representative points at the usual momentum 0.9 (1 − γ, or 1 − η in the
     second line)."""
-    from theorems.claim import REGISTRY
+    from theorems.core.claim import REGISTRY
 
     claims = [c for c in REGISTRY if "002-05" in c.inventory_ids]
     assert claims
@@ -124,8 +124,8 @@ def test_heavy_ball_claims_are_judged_first_at_momentum_point_nine():
 
 def test_every_near_optimum_claim_reads_the_minibatch_both_ways():
     """Issue 19: every 002-04 claim samples minibatches from the n training examples, so each of its readings is
-    taken with and without replacement (theorems.kit.SAMPLING_READINGS), each other reading crossed with both."""
-    from theorems.claim import REGISTRY
+    taken with and without replacement (theorems.catalogue.kit.SAMPLING_READINGS), each other reading crossed with both."""
+    from theorems.core.claim import REGISTRY
 
     claims = [c for c in REGISTRY if "002-04" in c.inventory_ids]
     assert len(claims) == 4

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from implementations.optimizer_oracles import torch_trajectory
 from implementations.problems import make_quadratic
-from theorems.claims import doc003_training as doc
+from theorems.catalogue import doc003_training as doc
 
 SETTINGS = settings(deadline=None, max_examples=25, database=None)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implementations.averages import ema_limit_variance
-from theorems.claims.doc004_sgd_problems import (
+from theorems.catalogue.doc004_sgd_problems import (
     NOT_DETERMINED,
     batch_gradients,
     ema_derivation_roots,
@@ -104,8 +104,8 @@ def test_stationary_constraint_regimes():
 
 def test_stationary_claims_read_the_minibatch_both_ways():
     """Issue 19: 004-09 and 004-10 sample minibatches of N examples a_k, so each regime is read with and without
-    replacement (theorems.kit.SAMPLING_READINGS)."""
-    from theorems.claim import REGISTRY
+    replacement (theorems.catalogue.kit.SAMPLING_READINGS)."""
+    from theorems.core.claim import REGISTRY
 
     claims = [c for c in REGISTRY if {"004-09", "004-10"} & set(c.inventory_ids)]
     assert len(claims) == 2
@@ -123,7 +123,7 @@ def _mean_of_draws(n: int):
 def test_stationary_variance_samples_the_a_k_by_the_reading():
     """A minibatch of all N distinct a_k (centred) has mean 0: no noise, so SGD stays at w* = 0; N draws with
     replacement still leave noise of variance 1/N (stationary Var(w) = 0.8·(1/8)/(2 − 0.8) ≈ 0.083)."""
-    from theorems.claims.doc004_sgd_problems import stationary_variance_of_sgd
+    from theorems.catalogue.doc004_sgd_problems import stationary_variance_of_sgd
 
     point = {"B": 8, "N": 8, "eta0_curvature": 0.1, "momentum": 0.0, "noise": "normal", "data_seed": 0}
     assert stationary_variance_of_sgd({**point, "sampling": "subset"}, _mean_of_draws(64)) < 1e-30  # rounding
@@ -133,7 +133,7 @@ def test_stationary_variance_samples_the_a_k_by_the_reading():
 def test_stationary_variance_at_a_step_that_ends_the_transient_at_once():
     """At ηλ = 1 without momentum w_{t+1} = ā_B: the spectral radius is 0 (its log was a math domain error) and
     w is one minibatch mean, of variance Σ^B = 1."""
-    from theorems.claims.doc004_sgd_problems import stationary_variance_of_sgd
+    from theorems.catalogue.doc004_sgd_problems import stationary_variance_of_sgd
 
     point = {"B": 1, "N": 71, "eta0_curvature": 1.0, "momentum": 0.0, "noise": "normal", "data_seed": 169,
              "sampling": "iid"}
@@ -144,7 +144,7 @@ def test_stationary_variance_at_a_step_that_ends_the_transient_at_once():
 def test_stationary_formulas_follow_the_readings_batch_variance(momentum):
     """With replacement Σ^B = 1/B and the Langevin value is η₀/2 for every B and μ; without, it carries the
     finite-population factor (N − B)/(N − 1)."""
-    from theorems.claims.doc004_sgd_problems import exact_stationary_variance, langevin_variance
+    from theorems.catalogue.doc004_sgd_problems import exact_stationary_variance, langevin_variance
 
     point = {"B": 4, "N": 16, "eta0_curvature": 0.01, "momentum": momentum}
     assert langevin_variance({**point, "sampling": "iid"}) == pytest.approx(0.005)
@@ -165,10 +165,10 @@ def test_second_moment_cap_resolves_the_heavy_tailed_batch_of_one():
     """Issue 19, 004-07: at the design point B = 1 (least squares, N = 64) ĝ² is one squared per-example gradient;
     its standard deviation needs about 1.3 million replicates for the band at `standard`, beyond the profile's
     cap of 400 000 (the point straddled the band, inconclusive): the claim's samples_factor must lift the cap."""
-    from theorems.claim import REGISTRY
-    from theorems.kit import evaluation_point, finite_sum_problem
-    from theorems.profiles import PROFILES
-    from theorems.stats import z_two_sided
+    from theorems.core.claim import REGISTRY
+    from theorems.catalogue.kit import evaluation_point, finite_sum_problem
+    from theorems.core.profiles import PROFILES
+    from theorems.core.stats import z_two_sided
 
     claim = REGISTRY.get("second-moment-shrinks-with-batch")
     p = next(point for point in claim.design if point["B"] == 1)

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, Measurement, Reading, RunConfig, Source, check_claim
-from theorems.measurement import point_seed
-from theorems.profiles import Profile
-from theorems.results import Alternative
-from theorems.testing import verify
+from theorems.core.measurement import point_seed
+from theorems.core.profiles import Profile
+from theorems.core.results import Alternative
+from theorems.frontends.verify import verify
 
 SOURCE = Source("toy.txt", "Toy section")
 
@@ -150,7 +150,7 @@ def test_alpha_is_per_claim_and_split_over_its_planned_points():
 
 
 def test_sample_size_is_planned_to_resolve_the_band():
-    from theorems.stats import z_two_sided
+    from theorems.core.stats import z_two_sided
 
     result = check_claim(variance_claim(), config(cap=10_000_000))
     for point in result.evidence:
@@ -161,7 +161,7 @@ def test_sample_size_is_planned_to_resolve_the_band():
 
 
 def test_an_unresolved_point_gets_a_second_look_with_four_times_the_samples():
-    from theorems.stats import z_two_sided
+    from theorems.core.stats import z_two_sided
 
     # z_margin 0 plans intervals exactly as wide as the band: every first look straddles it
     profile = Profile("look", explore=8, examples=0, design=None, pilot=2_000, cap=10_000_000, z_margin=0.0,
@@ -207,7 +207,7 @@ def test_profiles_exist():
 
 
 def test_monte_carlo_chunks_stay_under_the_memory_cap_and_merge_exactly():
-    from theorems.stats import MonteCarlo
+    from theorems.core.stats import MonteCarlo
 
     chunks = []
 
@@ -231,7 +231,7 @@ def test_a_constraint_no_point_satisfies_is_an_error():
 
 
 def test_a_claim_sharing_a_measurement_gets_the_same_result_whichever_claims_ran_before():
-    from theorems.measurement import MeasurementCache
+    from theorems.core.measurement import MeasurementCache
 
     def measure(p, ctx):  # one measurement, shared by two claims with different formulas (so plans)
         return ctx.mean(lambda n: (p["a"] * torch.randn(n, generator=ctx.generator, dtype=ctx.dtype)) ** 2,

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, Measurement, RunConfig, Source, check_claim
-from theorems.pytest_plugin import describe
+from theorems.frontends.pytest_plugin import describe
 from theorems.report import write_report
-from theorems.results import Results, RunInfo
-from theorems.verdicts import row_table
+from theorems.core.results import Results, RunInfo
+from theorems.core.rows import row_table
 
 SMOKE = RunConfig(profile=PROFILES["smoke"], seed=0)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from theorems.cli import main
+from theorems.frontends.cli import main
 
 MEAN_OF_A = ('return ctx.mean(lambda n: p["a"] + torch.randn(n, generator=ctx.generator, dtype=ctx.dtype), '
              'bytes_per_replicate=8)')

@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import theorems.calibrate
-import theorems.cli as cli
+import theorems.runs.calibrate
+import theorems.frontends.cli as cli
 import theorems.report
-import theorems.runner as runner
-from theorems.cli import main
-from theorems.results import Results
-from theorems.runner import MANIFEST
+import theorems.runs.outputs as outputs
+from theorems.frontends.cli import main
+from theorems.core.results import Results
+from theorems.runs.outputs import MANIFEST
 
 QUICK = ["run", "--profile", "smoke", "--device", "cpu", "--quiet", "--claims", "ema-limiting-variance"]
 OTHER = ["run", "--profile", "smoke", "--device", "cpu", "--quiet", "--claims", "gd-rate"]
@@ -50,7 +50,7 @@ def no_work(monkeypatch) -> None:
         pytest.fail("the work started before the error was found")
 
     monkeypatch.setattr(cli, "run_claims", refuse)
-    monkeypatch.setattr(theorems.calibrate, "calibrate", refuse)
+    monkeypatch.setattr(theorems.runs.calibrate, "calibrate", refuse)
 
 
 def signal_during(monkeypatch, owner, name: str, signum: int) -> None:
@@ -211,7 +211,7 @@ def test_a_signal_while_the_run_is_moved_into_place_is_deferred(tmp_path, capsys
 def test_a_signal_while_replacing_a_run_never_mixes_the_two(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert run_cli(*QUICK, "--out", out) == 0
-    signal_during(monkeypatch, runner, "_move_into_place", signal.SIGTERM)
+    signal_during(monkeypatch, outputs, "_move_into_place", signal.SIGTERM)
     assert run_cli(*OTHER, "--out", out) == 143
     assert "written in full" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "figures").iterdir()) == ["gd-rate.png"]
@@ -249,7 +249,7 @@ def test_sigterm_from_outside_exits_143_and_leaves_nothing(tmp_path):
             time.sleep(60)
             return Measurement(0.0)
     '''))
-    process = subprocess.Popen([sys.executable, "-m", "theorems.cli", "run", "--quiet", "--device", "cpu",
+    process = subprocess.Popen([sys.executable, "-m", "theorems.frontends.cli", "run", "--quiet", "--device", "cpu",
                                 "--claims-file", slow, "--out", tmp_path / "out"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -290,7 +290,7 @@ def test_a_full_disk_gives_one_line_and_leaves_nothing(tmp_path, capsys, monkeyp
     assert run_cli(*QUICK, "--out", out) == 0
     before = tree(out)
     owner, name = {"results.json": (Results, "dump"), "figures": (theorems.report, "write_report"),
-                   "moving into place": (runner, "_move_into_place")}[where]
+                   "moving into place": (outputs, "_move_into_place")}[where]
     fail_with(monkeypatch, owner, name, errno.ENOSPC)
     capsys.readouterr()
     assert run_cli(*OTHER, "--out", out) == 1

@@ -1,4 +1,4 @@
-"""The pytest plugin (theorems/pytest_plugin.py) end to end, through pytester: what it collects, how
+"""The pytest plugin (theorems/frontends/pytest_plugin.py) end to end, through pytester: what it collects, how
 verdicts become outcomes, -k by row ID, the report option, pytest-xdist, the second example, and the
 plugin as a CI gate: the baseline, rerun options (--lf, --ff, --sw, node ids), JUnit properties, ini settings.
 
@@ -15,8 +15,8 @@ import pytest
 
 import theorems.report  # noqa: F401
 from theorems import REGISTRY
-from theorems.cli import main
-from theorems.runner import load_catalogue
+from theorems.frontends.cli import main
+from theorems.runs.loading import load_catalogue
 
 pytest_plugins = ["pytester"]
 
@@ -209,7 +209,7 @@ def test_the_second_example_runs_from_the_cli_and_from_pytest(pytester, tmp_path
 def without_user_claims():
     """Claim ids are global to the process, and earlier tests leave the examples' claims registered:
     set them aside while a test loads copies of those files, then put them back."""
-    saved = [c for c in REGISTRY if not c.measure.__module__.startswith("theorems.claims.")]
+    saved = [c for c in REGISTRY if not c.measure.__module__.startswith("theorems.catalogue.")]
     for claim in saved:
         REGISTRY.remove(claim.id)
     yield

@@ -17,10 +17,10 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from theorems.claim import Figure
+from theorems.core.claim import Figure
 from theorems.report import render_figures, update_index, write_report
-from theorems.report.values import document_title, format_params, telling_point
-from theorems.results import Coverage, DecidedBy, Point, Results, ResultsError, RowResult
+from theorems.core.text import document_title, format_params, telling_point
+from theorems.core.results import Coverage, DecidedBy, Point, Results, ResultsError, RowResult
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_example.json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -4,7 +4,7 @@ on local Dask workers, on a Dask scheduler's workers, and under pytest with and 
 
 The claims file is tiny and runs at the smoke profile. One claim sums 50 000–100 000 float32 draws:
 torch splits such a sum between its threads, so its last bits (and so results.json) change with the
-number of threads unless every process checks with the same number (theorems.runner.CHECK_THREADS).
+number of threads unless every process checks with the same number (theorems.runs.config.CHECK_THREADS).
 The other draws through ctx.mean, so its numbers come from the points' seeded generators.
 """
 
@@ -19,10 +19,10 @@ import pytest
 import torch
 
 from theorems import REGISTRY, Formula, Source
-from theorems.claim import Claim
-from theorems.cli import main
-from theorems.engine import check_claim
-from theorems.runner import make_config
+from theorems.core.claim import Claim
+from theorems.frontends.cli import main
+from theorems.core.engine import check_claim
+from theorems.runs.config import make_config
 
 pytest_plugins = ["pytester"]
 
@@ -195,7 +195,7 @@ def test_renaming_a_claim_keeps_its_numbers_when_it_declares_a_seed_key():
 def test_claims_sharing_a_seed_key_share_measurements_whichever_ran_first():
     """One measurement function under one seed_key: a deterministic point is measured once for both
     claims, and each claim's result is the one it gets alone."""
-    from theorems.measurement import MeasurementCache
+    from theorems.core.measurement import MeasurementCache
 
     calls = []
 

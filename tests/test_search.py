@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, RunConfig, Source, check_claim
-from theorems.domain import dimension, shrink, space_filling
+from theorems.core.domain import dimension, shrink, space_filling
 
 SEEDS = range(10)
 REGIONS = {  # where the planted error lives, as a predicate on (B, σ)

@@ -1,4 +1,4 @@
-"""The public kit for short claims (theorems.phrases) and the claims file that uses it (examples/d2l_claims.py)."""
+"""The public kit for short claims (theorems.catalogue.kit.phrases) and the claims file that uses it (examples/d2l_claims.py)."""
 
 import math
 from pathlib import Path
@@ -8,13 +8,13 @@ import pytest
 import torch
 
 import theorems
-from theorems.domain import dimension
-from theorems.kit import finite_sum_problem
-from theorems.measurement import Context
-from theorems.phrases import (APPROX, approx, behaviour, does_not_depend_on, for_any, in_the_limit, same_schedule_as,
+from theorems.core.domain import dimension
+from theorems.catalogue.kit import finite_sum_problem
+from theorems.core.measurement import Context
+from theorems.catalogue.kit.phrases import (APPROX, approx, behaviour, does_not_depend_on, for_any, in_the_limit, same_schedule_as,
                               same_trajectory_as, std_of, variance_of)
-from theorems.runner import load_claims_file
-from theorems.stats import MonteCarlo
+from theorems.runs.loading import load_claims_file
+from theorems.core.stats import MonteCarlo
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -134,7 +134,7 @@ def test_d2l_claims_are_short_and_smoke_verdicts():
     assert len(claims) == 7
     for length in claim_lengths(EXAMPLES / "d2l_claims.py").values():
         assert length <= 12
-    from theorems.testing import verify
+    from theorems.frontends.verify import verify
 
     for claim in claims:
         if claim.kind != "stochastic":
@@ -157,7 +157,7 @@ def claim_lengths(path):
 @pytest.mark.parametrize("claim_id", ["d2l-minibatch-std", "d2l-minibatch-unbiased"])
 def test_d2l_stochastic_claims_confirmed_at_standard(claim_id):
     """std_of and does_not_depend_on inside the engine: the chapter's claims hold, the mutants are refuted."""
-    from theorems.testing import verify
+    from theorems.frontends.verify import verify
 
     (claim,) = [c for c in load_claims_file(EXAMPLES / "d2l_claims.py") if c.id == claim_id]
     verify(claim, profile="standard", expect="confirmed")

@@ -5,18 +5,18 @@ The public API for declaring claims::
     from theorems import claim, Formula, Reading, Source, Figure, Measurement
 
 The engine's names (``check_claim``, ``RunConfig``, ``Context``) import torch, so they are loaded
-on first use, like the results contract (``Results``, ``ClaimResult``, :mod:`theorems.results`): ``theorycheck --help`` stays fast.
+on first use, like the results contract (``Results``, ``ClaimResult``, :mod:`theorems.core.results`): ``theorycheck --help`` stays fast.
 """
 
-from theorems.claim import REGISTRY, Claim, ClaimError, Figure, Formula, Measurement, Reading, Registry, Source, claim
-from theorems.profiles import PROFILES, Profile
+from theorems.core.claim import REGISTRY, Claim, ClaimError, Figure, Formula, Measurement, Reading, Registry, Source, claim
+from theorems.core.profiles import PROFILES, Profile
 
-__version__ = "0.1.0"
+from theorems.core import __version__
 
-_LAZY = {"Context": "theorems.measurement", "RunConfig": "theorems.measurement", "check_claim": "theorems.engine",
-         "Results": "theorems.results", "ClaimResult": "theorems.results",
+_LAZY = {"Context": "theorems.core.measurement", "RunConfig": "theorems.core.measurement", "check_claim": "theorems.core.engine",
+         "Results": "theorems.core.results", "ClaimResult": "theorems.core.results",
          **dict.fromkeys(("approx", "for_any", "does_not_depend_on", "in_the_limit", "variance_of", "std_of",
-                          "same_trajectory_as", "same_schedule_as", "behaviour"), "theorems.phrases")}
+                          "same_trajectory_as", "same_schedule_as", "behaviour"), "theorems.catalogue.kit.phrases")}
 
 
 def __getattr__(name: str):

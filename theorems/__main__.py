@@ -2,6 +2,6 @@
 
 import sys
 
-from theorems.cli import main
+from theorems.frontends.cli import main
 
 sys.exit(main())

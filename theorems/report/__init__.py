@@ -10,7 +10,7 @@ Public API::
     write_report(results, out_dir) -> list[Path]   # the files written into out_dir (report.md, errata.md, ...)
     update_index(reports_root, run_dir) -> Path    # reports_root/index.md, plus reports_root/latest
 
-``results`` is a :class:`theorems.results.Results` (docs/results-schema.md shows its JSON). Apart
+``results`` is a :class:`theorems.core.results.Results` (docs/results-schema.md shows its JSON). Apart
 from the timings (``run.seconds`` and each claim's ``seconds``), every byte written is a pure
 function of ``results``.
 """
@@ -28,7 +28,7 @@ from theorems.report.content import errata_blocks, report_blocks
 from theorems.report.document import Heading, Link, Paragraph, to_html, to_markdown
 from theorems.report.figures import render_figure
 from theorems.report.index import update_index
-from theorems.results import ClaimResult, Results
+from theorems.core.results import ClaimResult, Results
 
 __all__ = ["update_index", "write_report"]
 

@@ -1,6 +1,6 @@
 """What the report says, in order: run header, findings, summary table, one section per claim.
 
-Everything is a pure function of the :class:`~theorems.results.Results` (docs/results-schema.md)
+Everything is a pure function of the :class:`~theorems.core.results.Results` (docs/results-schema.md)
 and the figures' PNG bytes; the only run-dependent text is the timings, which are :class:`Seconds` parts.
 """
 
@@ -13,12 +13,12 @@ from theorems.report.document import (
     Anchor, Block, Bullets, Card, Code, Heading, Image, Link, Paragraph, Seconds, Strong, Table, Text, Verdict,
     github_slug,
 )
-from theorems.report.values import (
+from theorems.core.text import (
     FINDING_VERDICTS, document_title, format_comparison, format_count, format_counterexample, format_counts, format_effect,
     format_interval, format_measured, format_pair, format_params, format_tolerance, format_value, telling_point,
     verdict_counts,
 )
-from theorems.results import Alternative, ClaimResult, Counterexample, Finding, Point, Results, RowResult, RunInfo
+from theorems.core.results import Alternative, ClaimResult, Counterexample, Finding, Point, Results, RowResult, RunInfo
 
 MAX_EVIDENCE_ROWS = 30
 SUMMARY_STATEMENT_CHARS = 160  # the summary shortens statements; findings and claim sections give them whole

@@ -32,9 +32,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from theorems.claim import Figure as FigureSpec
-from theorems.report.values import as_number, format_params, format_value, is_label
-from theorems.results import ClaimResult, Point
+from theorems.core.claim import Figure as FigureSpec
+from theorems.core.text import as_number, format_params, format_value, is_label
+from theorems.core.results import ClaimResult, Point
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 4.0, 100
 STYLE = {

@@ -2,7 +2,7 @@
 
 Each run is a subfolder holding a ``results.json``; folders whose name starts with a dot (the
 runner's temporary folders), symlinks (``latest`` itself) and folders without a results.json that
-:meth:`Results.load <theorems.results.Results.load>` reads are skipped: none (not a run), or one
+:meth:`Results.load <theorems.core.results.Results.load>` reads are skipped: none (not a run), or one
 of another schema version, damaged or edited by hand (with a :class:`SkippedRunWarning`). Files
 are replaced atomically (write a temporary file, then ``os.replace``), so a reader never sees
 half an index.
@@ -16,8 +16,8 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from theorems.report.values import format_counts, format_value, verdict_counts
-from theorems.results import Results, ResultsError
+from theorems.core.text import format_counts, format_value, verdict_counts
+from theorems.core.results import Results, ResultsError
 
 
 class SkippedRunWarning(UserWarning):
@@ -30,7 +30,7 @@ def update_index(reports_root: Path, run_dir: Path) -> Path:
     ``run_dir`` is the run just written; it must be a folder directly inside ``reports_root``
     with a ``results.json``. "Newest" is by ``run.started`` (then by folder name), not by the
     order of calls. Where symlinks are not supported, ``latest.txt`` holds the folder name instead.
-    Returns the path of ``index.md``; raises :class:`~theorems.results.ResultsError` (a ValueError)
+    Returns the path of ``index.md``; raises :class:`~theorems.core.results.ResultsError` (a ValueError)
     when ``run_dir``'s own results.json cannot be read (other runs' unreadable ones are skipped).
     """
     reports_root, run_dir = Path(reports_root), Path(run_dir)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from theorems.results import ClaimResult, Results
+from theorems.core.results import ClaimResult, Results
 
 
 def junit_xml(results: Results) -> str:
