@@ -13,9 +13,12 @@ import sys
 
 import pytest
 
-from theorems import REGISTRY
+from theorems import catalogue
 from theorems.catalogue.worst_cases import LEFT_OUT, WORST_CASES, rate_bound, sufficient_decrease_bound
 from theorems.core import worst_case as wc
+from theorems.core.claim import REGISTRY
+
+catalogue.load()  # the registry checks below read the catalogue's claims
 
 RTOL = 1e-6  # the solves' precision (worst_case.PEP_RTOL)
 
