@@ -16,14 +16,12 @@ where its pilot sample suffices, so it often leaves the claims inconclusive; the
 confirms both.
 """
 
-import hypothesis.strategies as st
 
-from theorems import Formula, Source, claim
-from theorems.catalogue.kit import DISTRIBUTIONS, standardized
+from theorems import DISTRIBUTIONS, Formula, Source, choices, claim, floats, integers, standardized
 
 HANDOUT = Source("probability-handout.pdf", "§2 Estimators")
-DRAWS = {"n": st.integers(2, 20), "mu": st.floats(-2, 2), "sigma": st.floats(0.1, 3),
-         "distribution": st.sampled_from(DISTRIBUTIONS)}
+DRAWS = {"n": integers(2, 20), "mu": floats(-2, 2), "sigma": floats(0.1, 3),
+         "distribution": choices(DISTRIBUTIONS)}
 
 
 def sample(p, n, ctx):

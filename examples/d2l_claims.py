@@ -11,13 +11,24 @@ profile confirms all seven, and refutes every mutant (tests/test_userkit.py).
 
 import math
 
-import hypothesis.strategies as st
 import torch
 
 from implementations.problems import gradient_descent_trajectory
-from theorems import Formula, Source, claim
-from theorems.catalogue.kit.phrases import (approx, behaviour, does_not_depend_on, for_any, in_the_limit, same_schedule_as,
-                              same_trajectory_as, std_of)
+from theorems import (
+    Formula,
+    Source,
+    approx,
+    behaviour,
+    claim,
+    does_not_depend_on,
+    floats,
+    for_any,
+    in_the_limit,
+    integers,
+    same_schedule_as,
+    same_trajectory_as,
+    std_of,
+)
 
 D2L = "Dive into Deep Learning, d2l.ai (v1.0)"
 
@@ -49,7 +60,7 @@ def momentum_rule(w, grad, state, lr, momentum):
 @claim(id="d2l-momentum-is-sgd", inventory_ids=("d2l-12.6",), source=Source(D2L, "12.6.2.1 The Momentum Method"),
        statement="v_t ← βv_{t−1} + g_{t,t−1}, x_t ← x_{t−1} − η_t v_t",
        kind="identity", **approx("exactly", atol=1e-9),
-       domain={"lr": for_any(1e-3, 0.15), "beta": st.floats(0.0, 0.95)}, stated=lambda p: 0.0,
+       domain={"lr": for_any(1e-3, 0.15), "beta": floats(0.0, 0.95)}, stated=lambda p: 0.0,
        mutants=[Formula("plain gradient descent", lambda p: p["to_gradient_descent"])])
 def momentum_is_sgd(p, ctx):
     """The chapter's momentum update is torch.optim.SGD with momentum β."""
@@ -67,7 +78,7 @@ def adam_rule(w, grad, state, lr, betas, eps):
 @claim(id="d2l-adam-is-torch-adam", inventory_ids=("d2l-12.10",), source=Source(D2L, "12.10.1 The Algorithm"),
        statement="v̂_t = v_t/(1 − β₁ᵗ), ŝ_t = s_t/(1 − β₂ᵗ), g′_t = ηv̂_t/(√ŝ_t + ε), x_t ← x_{t−1} − g′_t",
        kind="identity", **approx("exactly", atol=1e-9),
-       domain={"lr": for_any(1e-4, 0.1), "beta1": st.floats(0.5, 0.95)},
+       domain={"lr": for_any(1e-4, 0.1), "beta1": floats(0.5, 0.95)},
        stated=lambda p: 0.0, mutants=[Formula("plain gradient descent", lambda p: p["to_gradient_descent"])])
 def adam_is_torch_adam(p, ctx):
     """The chapter's Adam is torch.optim.Adam."""
@@ -86,8 +97,8 @@ def exponential_decay(p, ctx):
 
 @claim(id="d2l-minibatch-std", inventory_ids=("d2l-12.5",), source=Source(D2L, "12.5.3 Minibatches"),
        statement="the standard deviation [of the minibatch gradient] is reduced by a factor of b^{−1/2}",
-       kind="stochastic", **approx("approximately"), domain={"b": st.integers(1, 64), "mu": st.floats(-1, 1),
-       "sigma": st.floats(0.1, 3)}, stated=lambda p: p["sigma"] / p["b"] ** 0.5,
+       kind="stochastic", **approx("approximately"), domain={"b": integers(1, 64), "mu": floats(-1, 1),
+       "sigma": floats(0.1, 3)}, stated=lambda p: p["sigma"] / p["b"] ** 0.5,
        mutants=[Formula("reduced by a factor of b^{−1}", lambda p: p["sigma"] / p["b"])])
 def minibatch_std(p, ctx):
     """The minibatch gradient's standard deviation is σ/√b."""
@@ -96,8 +107,8 @@ def minibatch_std(p, ctx):
 
 @claim(id="d2l-minibatch-unbiased", inventory_ids=("d2l-12.5",), source=Source(D2L, "12.5.3 Minibatches"),
        statement="the expectation of the gradient remains unchanged [as the minibatch size b grows]",
-       kind="stochastic", **approx("approximately"), domain={"b": st.integers(2, 64), "mu": st.floats(0.5, 2),
-       "sigma": st.floats(0.1, 3)}, stated=lambda p: 0.0, scale=lambda p: p["sigma"],  # 5 % of the noise
+       kind="stochastic", **approx("approximately"), domain={"b": integers(2, 64), "mu": floats(0.5, 2),
+       "sigma": floats(0.1, 3)}, stated=lambda p: 0.0, scale=lambda p: p["sigma"],  # 5 % of the noise
        mutants=[Formula("the minibatch sums its gradients", lambda p: (p["b"] - 1) * p["mu"])])
 @does_not_depend_on("b", reference=1)
 def minibatch_unbiased(p, ctx):
@@ -107,7 +118,7 @@ def minibatch_unbiased(p, ctx):
 
 @claim(id="d2l-leaky-average-weights", inventory_ids=("d2l-12.6",), source=Source(D2L, "12.6.1.1 Leaky Averages"),
        statement="large β amounts to a long-range average: the weights β^τ add up to 1/(1 − β)", kind="identity",
-       **approx("closely"), domain={"beta": st.floats(0.0, 0.99)}, stated=lambda p: 1 / (1 - p["beta"]),
+       **approx("closely"), domain={"beta": floats(0.0, 0.99)}, stated=lambda p: 1 / (1 - p["beta"]),
        mutants=[Formula("the weights add up to 1/β", lambda p: 1 / max(p["beta"], 1e-3))])
 @in_the_limit("t", (10, 100, 1000, 10000))
 def leaky_average_weights(p, ctx):

@@ -7,10 +7,9 @@ This one encodes problem set 004, Problem 1: for independent x and y and s = ax 
 σ_s² = a²σ_x² + b²σ_y² (inventory 004-01), with a mutant that forgets to square the weights.
 """
 
-import hypothesis.strategies as st
 import torch
 
-from theorems import Formula, Source, claim
+from theorems import Formula, Source, claim, floats
 
 
 @claim(
@@ -19,7 +18,7 @@ from theorems import Formula, Source, claim
     source=Source("004_e701d70adf034ba3.txt", "Problem 1"),
     statement="for independent x, y and s = ax + by: σ_s² = a²σ_x² + b²σ_y²",
     kind="stochastic",
-    domain={"a": st.floats(-3, 3), "b": st.floats(-3, 3), "sx": st.floats(0.1, 2), "sy": st.floats(0.1, 2)},
+    domain={"a": floats(-3, 3), "b": floats(-3, 3), "sx": floats(0.1, 2), "sy": floats(0.1, 2)},
     constraint=lambda p: abs(p["a"]) + abs(p["b"]) > 0.1,
     stated=lambda p: p["a"] ** 2 * p["sx"] ** 2 + p["b"] ** 2 * p["sy"] ** 2,
     mutants=[Formula("σ_s² = aσ_x² + bσ_y²", lambda p: p["a"] * p["sx"] ** 2 + p["b"] * p["sy"] ** 2)],

@@ -1,9 +1,9 @@
 """Broken checks end as errors of their own claim, never as findings, and never sink the run.
 
-Each test drives the command line on a tiny claims file. A check that is broken (an empty
-domain, a measurement of the wrong kind, ``sys.exit`` inside it) leaves its claim inconclusive
+Each test drives the command line on a tiny claims file. A check that is broken (a measurement
+of the wrong kind, ``sys.exit`` inside it) leaves its claim inconclusive
 with the error, the other claims' results written, and exit 1; a claims file that cannot be
-loaded is bad input (exit 2, nothing written); an engine step that fails after a refutation keeps
+loaded (an empty domain included) is bad input (exit 2, nothing written); an engine step that fails after a refutation keeps
 the refutation.
 """
 
@@ -17,10 +17,9 @@ from theorems.frontends.cli import main
 
 HEADER = '''
 import sys
-import hypothesis.strategies as st
 import numpy as np
 import torch
-from theorems import Formula, Measurement, Source, claim
+from theorems import Formula, Measurement, Source, choices, claim, floats, integers
 
 SOURCE = Source("x.txt", "s")
 '''
@@ -52,7 +51,7 @@ def test_shrinking_offers_a_float_parameter_floats_only(tmp_path):
     made a refuted claim inconclusive."""
     path = claims_file(tmp_path, "adam_betas", '''
         @claim(id="adam-first-step", inventory_ids=("x-1",), source=SOURCE, kind="identity",
-               statement="Adam's first step is -lr (1 - beta1)", domain={"beta1": st.floats(0.0, 0.99)},
+               statement="Adam's first step is -lr (1 - beta1)", domain={"beta1": floats(0.0, 0.99)},
                stated=lambda p: -0.1 * (1 - p["beta1"]), mutants=[Formula("0", lambda p: 0.0)], atol=1e-6)
         def adam_first_step(p, ctx):
             w = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
@@ -73,7 +72,7 @@ def test_a_mutant_with_a_zero_band_is_the_clear_zero_band_error(tmp_path, capsys
     zero band's, not an IndexError from hypothesis replaying a point half recorded."""
     path = claims_file(tmp_path, "zero_band_mutant", '''
         @claim(id="zero-band-mutant", inventory_ids=("x-1",), source=SOURCE, kind="stochastic",
-               statement="E[aZ²] = a", domain={"a": st.floats(1.0, 2.0)}, stated=lambda p: p["a"],
+               statement="E[aZ²] = a", domain={"a": floats(1.0, 2.0)}, stated=lambda p: p["a"],
                mutants=[Formula("a - 1", lambda p: p["a"] - 1)])
         def scaled_square(p, ctx):
             draw = lambda n: p["a"] * torch.randn(n, generator=ctx.generator, dtype=torch.float64) ** 2
@@ -96,7 +95,7 @@ def test_a_measurement_of_the_wrong_kind_is_an_error(tmp_path, name, measured, m
     kind = "stochastic" if "se=" in measured else "identity"
     path = claims_file(tmp_path, name.replace("-", "_"), f'''
         @claim(id="{name}", inventory_ids=("x-1",), source=SOURCE, kind="{kind}", statement="f = 1",
-               domain={{"k": st.integers(0, 1)}}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
+               domain={{"k": integers(0, 1)}}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
         def measure(p, ctx):
             return {measured}
     ''')
@@ -110,7 +109,7 @@ def test_a_measurement_of_the_wrong_kind_is_an_error(tmp_path, name, measured, m
 def test_sys_exit_at_import_is_bad_input(tmp_path, capsys):
     path = claims_file(tmp_path, "exits_at_import", '''
         @claim(id="before-exit", inventory_ids=("x-1",), source=SOURCE, kind="identity", statement="f = 1",
-               domain={"k": st.integers(0, 1)}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
+               domain={"k": integers(0, 1)}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
         def measure(p, ctx):
             return Measurement(1.0)
 
@@ -125,7 +124,7 @@ def test_sys_exit_at_import_is_bad_input(tmp_path, capsys):
 def test_sys_exit_inside_a_measurement_is_that_claims_error(tmp_path, capsys):
     path = claims_file(tmp_path, "exits_in_measure", '''
         @claim(id="exits-in-measure", inventory_ids=("x-1",), source=SOURCE, kind="identity", statement="f = 1",
-               domain={"k": st.integers(0, 1)}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
+               domain={"k": integers(0, 1)}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
         def measure(p, ctx):
             sys.exit(0)
     ''')
@@ -136,25 +135,18 @@ def test_sys_exit_inside_a_measurement_is_that_claims_error(tmp_path, capsys):
     assert (out / "report.md").exists()
 
 
-def test_an_empty_domain_is_an_error_of_its_claim_only(tmp_path):
-    path = claims_file(tmp_path, "empty_domains", '''
+@pytest.mark.parametrize("domain, named", [('floats(2, 1)', "floats(2, 1): the range [2.0, 1.0] is empty"),
+                                           ('choices([])', "choices needs at least one value")])
+def test_an_empty_domain_is_bad_input_at_declaration(tmp_path, capsys, domain, named):
+    path = claims_file(tmp_path, "empty_domain", f'''
+        @claim(id="empty-domain", inventory_ids=("x-1",), source=SOURCE, kind="identity", statement="f = 1",
+               domain={{"x": {domain}}}, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])
         def one(p, ctx):
             return Measurement(1.0)
-
-        for claim_id, domain in [("empty-float-range", {"x": st.floats(2, 1)}),
-                                 ("empty-choice", {"x": st.sampled_from([])}),
-                                 ("nonempty-domain", {"x": st.integers(0, 3)})]:
-            claim(id=claim_id, inventory_ids=("x-1",), source=SOURCE, kind="identity", statement="f = 1",
-                  domain=domain, stated=lambda p: 1.0, mutants=[Formula("f = 2", lambda p: 2.0)])(one)
     ''')
-    out = tmp_path / "out"
-    assert run(path, out) == 1
-    results = claims_of(out)
-    assert results["nonempty-domain"]["verdict"] == "confirmed"
-    for claim_id in ("empty-float-range", "empty-choice"):
-        assert results[claim_id]["verdict"] == "inconclusive"
-        assert "parameter 'x'" in results[claim_id]["verdict_reason"], results[claim_id]["verdict_reason"]
-    assert "empty-choice" in (out / "report.md").read_text()
+    assert run(path, tmp_path / "out") == 2
+    assert named in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("field, value", [("id", '"newline-id\\n"'), ("inventory_ids", '("x-1\\n",)')])
@@ -162,7 +154,7 @@ def test_a_trailing_newline_in_an_id_is_bad_input(tmp_path, capsys, field, value
     fields = {"id": '"newline-ok"', "inventory_ids": '("x-1",)', field: value}
     path = claims_file(tmp_path, f"newline_{field}", f'''
         @claim(id={fields["id"]}, inventory_ids={fields["inventory_ids"]}, source=SOURCE, kind="identity",
-               statement="f = 1", domain={{"k": st.integers(0, 1)}}, stated=lambda p: 1.0,
+               statement="f = 1", domain={{"k": integers(0, 1)}}, stated=lambda p: 1.0,
                mutants=[Formula("f = 2", lambda p: 2.0)])
         def measure(p, ctx):
             return Measurement(1.0)

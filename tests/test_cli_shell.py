@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import theorems
-from theorems.runs import config
 from theorems.frontends.cli import main
+from theorems.runs import config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,9 +69,9 @@ def test_git_revision_only_from_the_projects_own_checkout(tmp_path, monkeypatch)
 
 def test_the_progress_bar_shows_on_a_terminal_of_zero_width(monkeypatch, capsys):
     """Some CI consoles are terminals that report 0 columns: the bar falls back to 80, not to nothing."""
-    from theorems.frontends import cli
-
     import tqdm.std
+
+    from theorems.frontends import cli
 
     monkeypatch.setattr(cli, "_terminal_columns", lambda: 0)
     monkeypatch.setattr(tqdm.std, "_screen_shape_wrapper", lambda: (lambda fp: (0, 0)))
@@ -82,10 +82,9 @@ def test_the_progress_bar_shows_on_a_terminal_of_zero_width(monkeypatch, capsys)
 
 
 CLAIMS = '''
-import hypothesis.strategies as st
-from theorems import Formula, Measurement, Source, claim
+from theorems import Formula, Measurement, Source, claim, integers
 
-K = dict(kind="identity", domain={"k": st.integers(0, 3)}, atol=1e-9, source=Source("handout-j.pdf", "§1"))
+K = dict(kind="identity", domain={"k": integers(0, 3)}, atol=1e-9, source=Source("handout-j.pdf", "§1"))
 
 
 @claim(id="jx-holds", inventory_ids=("jx-01",), statement="f = k", stated=lambda p: p["k"],

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from theorems.runs.loading import load_claims_file
 from theorems.frontends.verify import verify
+from theorems.runs.loading import load_claims_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -15,7 +15,7 @@ from theorems.frontends.cli import main
 
 MEAN_OF_A = ('return ctx.mean(lambda n: p["a"] + torch.randn(n, generator=ctx.generator, dtype=ctx.dtype), '
              'bytes_per_replicate=8)')
-CLEAN = dict(statement="E x = a", domain='{"a": st.floats(1, 2)}', stated='lambda p: p["a"]',
+CLEAN = dict(statement="E x = a", domain='{"a": floats(1, 2)}', stated='lambda p: p["a"]',
              mutant='Formula("E x = 2a", lambda p: 2 * p["a"])', extra="", body=MEAN_OF_A)
 
 
@@ -24,10 +24,9 @@ def claims_file(folder: Path, claim_id: str, **changes: str) -> Path:
     fields = {**CLEAN, **changes}
     path = folder / f"{claim_id.replace('-', '_')}.py"
     path.write_text(textwrap.dedent(f'''\
-        import hypothesis.strategies as st
         import torch
 
-        from theorems import Formula, Source, claim
+        from theorems import Formula, Source, claim, floats
 
 
         @claim(id="{claim_id}", inventory_ids=("lint-1",), source=Source("x.txt", "s"),
@@ -56,13 +55,13 @@ PROBLEMS = {
     "lint-zero-band": (dict(mutant='Formula("E x = 0", lambda p: 0.0)'),
                        r'the band around the mutant formula\'s value 0 is 0 .*\(formula "E x = 0", point \{\'a\': '),
     "lint-no-point": (dict(extra=' constraint=lambda p: p["a"] > 5,'), r"no point satisfies the constraint"),
-    "lint-wrong-type": (dict(domain='{"a": st.floats(1, 10)}', body='return float(sum(range(p["a"])))',
+    "lint-wrong-type": (dict(domain='{"a": floats(1, 10)}', body='return float(sum(range(p["a"])))',
                              stated='lambda p: p["a"] * (p["a"] - 1) / 2'),
                         r"parameter 'a' is the float [\d.]+ here but the measurement needs an int .*point \{'a': "),
     "lint-same-mutant": (dict(mutant='Formula("E x = a·1", lambda p: p["a"] * 1.0)'),
                          r'the mutant equals the stated formula at every point tried \(\d+ points\)'
                          r'.*\(formula "E x = a·1"\)'),
-    "lint-missing-scale": (dict(statement="E x = 0", domain='{"a": st.floats(-1, 1)}', stated="lambda p: 0.0",
+    "lint-missing-scale": (dict(statement="E x = 0", domain='{"a": floats(-1, 1)}', stated="lambda p: 0.0",
                                 mutant='Formula("E x = a", lambda p: p["a"])',
                                 body=MEAN_OF_A.replace('p["a"] + ', 'p["a"] * ')),
                            r'missing scale: the stated value is 0 here.*\(formula "E x = 0", point \{\'a\': '),

@@ -31,10 +31,9 @@ OTHER_MATERIAL = EXAMPLES / "claims_other_material.py"
 # One claim per outcome. Claim ids are global to the process (tests/test_cli.py leaves a "raises"
 # registered), so these begin with hx-; row IDs are hx-01 … hx-06, so `-k hx-02` picks one claim.
 MAPPING = '''
-import hypothesis.strategies as st
-from theorems import Formula, Measurement, Reading, Source, claim
+from theorems import Formula, Measurement, Reading, Source, claim, integers
 
-K = {"k": st.integers(0, 3)}
+K = {"k": integers(0, 3)}
 IDENTITY = dict(kind="identity", domain=K, atol=1e-9, source=Source("handout-x.pdf", "§9 Tests"))
 
 

@@ -14,29 +14,28 @@ import json
 import shutil
 from pathlib import Path
 
-import hypothesis.strategies as st
 import pytest
 import torch
 
 from theorems import REGISTRY, Formula, Source
 from theorems.core.claim import Claim
-from theorems.frontends.cli import main
+from theorems.core.domain import floats, integers
 from theorems.core.engine import check_claim
+from theorems.frontends.cli import main
 from theorems.runs.config import make_config
 
 pytest_plugins = ["pytester"]
 
 CLAIMS = '''
-import hypothesis.strategies as st
 import torch
 
-from theorems import Formula, Measurement, Source, claim
+from theorems import Formula, Measurement, Source, claim, floats, integers
 
 SOURCE = Source("reproducibility-handout.pdf", "§1 Sums")
 
 
 @claim(id="repro-float32-sum", inventory_ids=("repro-1",), source=SOURCE, kind="identity",
-       statement="a float32 sum of n draws is their float64 sum, to 1e-4", domain={"n": st.integers(50_000, 100_000)},
+       statement="a float32 sum of n draws is their float64 sum, to 1e-4", domain={"n": integers(50_000, 100_000)},
        stated=lambda p: p["exact"], resolution=1e-4, atol=1e-3, mutants=[Formula("the sum is 0", lambda p: 0.0)])
 def float32_sum(p, ctx):
     x = torch.randn(p["n"], generator=ctx.generator)  # float32: torch splits the sum between its threads
@@ -44,7 +43,7 @@ def float32_sum(p, ctx):
 
 
 @claim(id="repro-second-moment", inventory_ids=("repro-2",), source=SOURCE, kind="stochastic",
-       statement="E[(a z)²] = a²", domain={"a": st.floats(0.5, 2.0)}, stated=lambda p: p["a"] ** 2,
+       statement="E[(a z)²] = a²", domain={"a": floats(0.5, 2.0)}, stated=lambda p: p["a"] ** 2,
        mutants=[Formula("E[(a z)²] = 2a²", lambda p: 2 * p["a"] ** 2)])
 def second_moment(p, ctx):
     return ctx.mean(lambda n: (p["a"] * torch.randn(n, generator=ctx.generator, dtype=ctx.dtype)) ** 2,
@@ -181,7 +180,7 @@ def test_renaming_a_claim_keeps_its_numbers_when_it_declares_a_seed_key():
 
     moved.__module__, moved.__qualname__ = "elsewhere", "renamed"
     claim = Claim(id="repro-keyed", title="E[(a z)²] = a²", inventory_ids=("repro-3",), source=Source("x.pdf", "§1"),
-                  statement="E[(a z)²] = a²", kind="stochastic", domain={"a": st.floats(0.5, 2.0)}, measure=measure,
+                  statement="E[(a z)²] = a²", kind="stochastic", domain={"a": floats(0.5, 2.0)}, measure=measure,
                   stated=lambda p: p["a"] ** 2, mutants=(Formula("2a²", lambda p: 2 * p["a"] ** 2),),
                   seed_key="repro-keyed")
     renamed = dataclasses.replace(claim, id="repro-renamed", measure=moved)
@@ -204,7 +203,7 @@ def test_claims_sharing_a_seed_key_share_measurements_whichever_ran_first():
         return float(p["a"])
 
     shared = dict(inventory_ids=("repro-4",), source=Source("x.pdf", "§1"), kind="identity",
-                  domain={"a": st.integers(0, 50)}, measure=measure, seed_key="repro-shared")
+                  domain={"a": integers(0, 50)}, measure=measure, seed_key="repro-shared")
     first = Claim(id="repro-first", title="a = a", statement="a = a", stated=lambda p: p["a"],
                   mutants=(Formula("a + 1", lambda p: p["a"] + 1),), **shared)
     second = Claim(id="repro-second", title="a ≥ 0", statement="a ≥ 0", stated=lambda p: 0, relation="ge",

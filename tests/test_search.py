@@ -8,12 +8,11 @@ profile each must be refuted on at least 9 of 10 seeds, and the true claim confi
 of 10 (the false-alarm rate per claim is α = 0.01, so 9 of 10 leaves room for one unlucky seed).
 """
 
-import hypothesis.strategies as st
 import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, RunConfig, Source, check_claim
-from theorems.core.domain import dimension, shrink, space_filling
+from theorems.core.domain import choices, dimensions, floats, integers, shrink, space_filling
 
 SEEDS = range(10)
 REGIONS = {  # where the planted error lives, as a predicate on (B, σ)
@@ -41,7 +40,7 @@ def mean_variance_claim(region: str) -> Claim:
     return Claim(
         id=f"planted-{region}", title="Var of a mean", inventory_ids=("T-1",), source=Source("toy.txt", "toy"),
         statement="Var[(1/B) Σ x_i] = σ²/B", kind="stochastic",
-        domain={"B": st.integers(1, 4096), "sigma": st.floats(0.1, 10.0)}, measure=measure,
+        domain={"B": integers(1, 4096), "sigma": floats(0.1, 10.0)}, measure=measure,
         stated=lambda p: p["sigma"] ** 2 / p["B"],
         mutants=(Formula("Var = σ²/(B + 1)", lambda p: p["sigma"] ** 2 / (p["B"] + 1)),))
 
@@ -65,7 +64,7 @@ def test_the_true_claim_is_confirmed_on_nine_seeds_of_ten():
 
 
 def test_space_filling_points_stratify_every_parameter():
-    dims = [dimension("B", st.integers(1, 4096)), dimension("c", st.sampled_from("abcd"))]
+    dims = dimensions({"B": integers(1, 4096), "c": choices("abcd")})
     points = space_filling(dims, 128, seed=0)
     linear = points[:128]
     # every 1/128 of B's range holds one point of the linear Sobol set
@@ -76,7 +75,7 @@ def test_space_filling_points_stratify_every_parameter():
 
 
 def test_shrinking_moves_to_the_simplest_failing_point():
-    dims = [dimension("x", st.integers(0, 1000)), dimension("y", st.floats(0.5, 10.0))]
+    dims = dimensions({"x": integers(0, 1000), "y": floats(0.5, 10.0)})
     fails = lambda p: p["x"] >= 237 and p["y"] >= 3.3  # noqa: E731
     shrunk = shrink({"x": 812, "y": 7.77}, dims, fails, budget=200)
     assert shrunk["x"] == 237 and 3.3 <= shrunk["y"] < 3.4
@@ -96,7 +95,7 @@ def test_a_range_may_depend_on_earlier_parameters():
 
     claim = Claim(
         id="dependent-range", title="ηa", inventory_ids=("T-2",), source=Source("toy.txt", "toy"),
-        statement="f = ηa", kind="identity", domain={"a": st.floats(0.1, 10.0), "eta": lambda p: st.floats(0.0, 3 / p["a"])},
+        statement="f = ηa", kind="identity", domain={"a": floats(0.1, 10.0), "eta": floats(0.0, lambda p: 3 / p["a"])},
         measure=measure, stated=lambda p: p["eta"] * p["a"], mutants=(Formula("f = η", lambda p: p["eta"]),),
         resolution=0.0, atol=1e-9)
     result = check_claim(claim, RunConfig(profile=PROFILES["standard"], seed=0))
@@ -109,6 +108,6 @@ def test_a_range_may_depend_on_earlier_parameters():
 
 def test_shrinking_candidates_keep_the_dimension_type():
     """A float range is offered 0.0, never the int 0 (torch.optim.Adam rejects betas=(0, 0.999))."""
-    floats, ints = dimension("b", st.floats(0.0, 0.99)), dimension("n", st.integers(-5, 1000))
-    assert list(floats.simpler(0.7345)) and all(type(c) is float for c in floats.simpler(0.7345))
+    reals, ints = dimensions({"b": floats(0.0, 0.99), "n": integers(-5, 1000)})
+    assert list(reals.simpler(0.7345)) and all(type(c) is float for c in reals.simpler(0.7345))
     assert list(ints.simpler(812)) and all(type(c) is int for c in ints.simpler(812))

@@ -1,22 +1,36 @@
 """theorycheck: the claims of deep-learning teaching material, as executable, statistically sound checks.
 
-The public API for declaring claims::
+The public API, for declaring claims and checking them::
 
-    from theorems import claim, Formula, Reading, Source, Figure, Measurement
+    from theorems import claim, Formula, Reading, Source, Figure, Measurement, BEHAVIOUR, verify
 
-The engine's names (``check_claim``, ``RunConfig``, ``Context``) import torch, so they are loaded
-on first use, like the results contract (``Results``, ``ClaimResult``, :mod:`theorems.core.results`): ``theorycheck --help`` stays fast.
+``__all__`` is what a claim author needs: the claim model and :func:`claim` with its presets, the
+:class:`Verdict` names, the teaching phrases and shared measurements of the kit (:mod:`theorems.catalogue.kit`),
+:func:`verify`, :class:`Results` and :func:`load_claims_file`. The kit, ``verify`` and the loaders
+import torch, so they are loaded on first use and ``theorycheck --help`` stays fast. The engine's
+internals (``check_claim``, ``RunConfig``, ``Context``, ``REGISTRY``, ``PROFILES``) live in their
+modules under :mod:`theorems.core`.
 """
 
-from theorems.core.claim import REGISTRY, Claim, ClaimError, Figure, Formula, Measurement, Reading, Registry, Source, claim
-from theorems.core.profiles import PROFILES, Profile
+from theorems.core import __version__ as __version__
+from theorems.core.claim import BEHAVIOUR, EXACT_TO_ROUNDING, Figure, Formula, Measurement, Preset, Reading, Source, claim
+from theorems.core.domain import DATA_SEED, choices, floats, integers, log_floats
+from theorems.core.verdict import Verdict
 
-from theorems.core import __version__
-
-_LAZY = {"Context": "theorems.core.measurement", "RunConfig": "theorems.core.measurement", "check_claim": "theorems.core.engine",
-         "Results": "theorems.core.results", "ClaimResult": "theorems.core.results",
-         **dict.fromkeys(("approx", "for_any", "does_not_depend_on", "in_the_limit", "variance_of", "std_of",
-                          "same_trajectory_as", "same_schedule_as", "behaviour"), "theorems.catalogue.kit.phrases")}
+#: The kit's teaching phrases, for short claims of one's own material (docs/writing-claims.md).
+_PHRASES = ("APPROX", "CONVERGES", "DIVERGES", "OSCILLATES", "STALLS", "approx", "behaviour", "does_not_depend_on",
+           "for_any", "in_the_limit", "same_schedule_as", "same_trajectory_as", "seeded_quadratic", "std_of",
+           "variance_of")
+#: The kit's shared measurements a claim of one's own often needs (docs/writing-claims.md lists them).
+_KIT = ("DISTRIBUTIONS", "standardized", "fitted_exponent", "log_spaced_integers", "OperationCounter", "classify")
+_LAZY = {"verify": "theorems.frontends.verify", "Results": "theorems.core.results",
+         "load_claims_file": "theorems.runs.loading", **dict.fromkeys(_PHRASES, "theorems.catalogue.kit.phrases"),
+         **dict.fromkeys(_KIT, "theorems.catalogue.kit"),
+         # not public, importable from here for older code: import them from their modules
+         "REGISTRY": "theorems.core.claim", "Registry": "theorems.core.claim", "Claim": "theorems.core.claim",
+         "ClaimError": "theorems.core.claim", "PROFILES": "theorems.core.profiles", "Profile": "theorems.core.profiles",
+         "Context": "theorems.core.measurement", "RunConfig": "theorems.core.measurement",
+         "check_claim": "theorems.core.engine", "ClaimResult": "theorems.core.results"}
 
 
 def __getattr__(name: str):
@@ -28,8 +42,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "REGISTRY", "Claim", "ClaimError", "ClaimResult", "Context", "Figure", "Formula", "Measurement", "PROFILES", "Profile",
-    "Reading", "Registry", "Results", "RunConfig", "Source", "check_claim", "claim", "__version__",
-    "approx", "behaviour", "does_not_depend_on", "for_any", "in_the_limit", "same_schedule_as", "same_trajectory_as",
-    "std_of", "variance_of",
+    "claim", "Formula", "Reading", "Source", "Figure", "Measurement", "Verdict",
+    "Preset", "BEHAVIOUR", "EXACT_TO_ROUNDING",
+    "integers", "floats", "log_floats", "choices", "DATA_SEED",
+    *_PHRASES, *_KIT,
+    "verify", "Results", "load_claims_file",
 ]

@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
-from hypothesis.strategies import SearchStrategy
+from theorems.core.domain import Dimension
+from theorems.core.expressions import Expression, expression, mutations
+
+if TYPE_CHECKING:
+    import sympy
 
 Kind = Literal["stochastic", "bound", "behaviour", "identity", "scaling"]
 Relation = Literal["eq", "le", "ge", "label"]
 Role = Literal["statement", "derivation"]
 Params = Mapping[str, Any]
+#: A formula: a function of the point p, or a sympy expression or a string sympy parses, whose symbols name
+#: entries of p (``"sigma2 / B"``; theorems.core.expressions evaluates, typesets and mutates it)
+Written = Union[Callable[[Params], Any], str, "sympy.Expr"]
+AUTO = "auto"  # among a claim's mutants: the standard mutants of its stated expression
 
 class ClaimError(Exception):
     """A claim's check is broken (a measurement of the wrong type, an unexpected NaN, a band of 0):
@@ -51,10 +59,40 @@ class Formula:
     """A formula for the measured quantity: the claim's own, a mutant or an alternative."""
 
     statement: str  # the formula as text, e.g. "Var = σ²/B²"
-    value: Callable[[Params], Any]  # p -> predicted value (number, array or behaviour label)
-    reading: str | None = None  # restrict to one reading (alternatives that explain one reading)
+    value: Written  # p -> predicted value (number, array or behaviour label); an expression becomes an Expression
+    reading: str | None = None  # judged under this reading only (a mutant or an alternative of one reading)
     convention: str = ""  # an alternative that is a named reference differing only by a convention: what it is.
     # Where it is confirmed and the stated formula refuted, the finding is a convention, not an erratum
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", formula_value(self.value))
+
+
+def formula_value(value: Written) -> Callable[[Params], Any]:
+    """A formula as the engine calls it: a function of p as given; a sympy expression or a string sympy
+    parses as a theorems.core.expressions.Expression (sympy is imported only then)."""
+    return value if callable(value) else expression(value)
+
+
+def standard_mutants(stated: Written) -> tuple[Formula, ...]:
+    """The standard mutants of a formula written as an expression (theorems.core.expressions.mutations: factors
+    dropped or squared, constants doubled, exponents ±1), each stated as "<name in words>: <mutant>"."""
+    return tuple(Formula(f"{name}: {mutant}", mutant) for name, mutant in mutations(stated))
+
+
+def with_standard_mutants(claim_id: str, stated: Written, mutants: Sequence[Formula | str] | str) -> tuple[Formula, ...]:
+    """The mutants with each ``"auto"`` among them (or ``mutants="auto"``) replaced by the standard mutants
+    of the stated expression (:func:`standard_mutants`)."""
+    def expanded(item: Formula | str) -> tuple[Formula, ...]:
+        if isinstance(item, Formula):
+            return (item,)
+        if item != AUTO:
+            raise ValueError(f"claim {claim_id}: a mutant is a Formula or {AUTO!r}, got {item!r}")
+        if not isinstance(stated, Expression):
+            raise ValueError(f"claim {claim_id}: mutants={AUTO!r} derives the mutants from the stated expression; "
+                             f"write stated as a sympy expression or a string such as 'sigma2 / B', got {stated!r}")
+        return standard_mutants(stated)
+    return tuple(mutant for item in ((mutants,) if isinstance(mutants, str) else mutants) for mutant in expanded(item))
 
 
 @dataclass(frozen=True)
@@ -110,14 +148,15 @@ class Claim:
     source: Source
     statement: str  # exactly as the document gives it
     kind: Kind
-    domain: Mapping[str, Any]  # hypothesis strategy per parameter (or p -> strategy, for a range set by earlier ones)
+    domain: Mapping[str, Dimension]  # one dimension per parameter (theorems.core.domain: integers, floats, ...)
     measure: Callable[[Params, Any], Measurement]  # (point, Context) -> Measurement
-    stated: Callable[[Params], Any]  # the document's formula at a point
-    mutants: tuple[Formula, ...]  # plausible wrong formulas the check must refute
+    stated: Written  # the document's formula at a point (an expression becomes an Expression)
+    mutants: tuple[Formula, ...]  # plausible wrong formulas the check must refute; "auto" among them (or alone)
+    # adds the standard mutants of a stated expression
     relation: Relation = "eq"  # measured == / <= / >= stated, or behaviour labels equal
     resolution: float = 0.05  # stochastic: relative band; deterministic: relative tolerance
     atol: float = 0.0  # deterministic: absolute tolerance added to the relative one
-    scale: Callable[[Params], float] | None = None  # what `resolution` is relative to (default |stated|)
+    scale: Callable[[Params], float | None] | None = None  # what `resolution` is relative to (default, or None: |stated|)
     assumptions: tuple[str, ...] = ()
     readings: tuple[Reading, ...] = (Reading("as stated"),)
     alternatives: tuple[Formula, ...] = ()  # formulas the measurement may agree with instead
@@ -138,8 +177,11 @@ class Claim:
     # an erratum (0: any significant difference counts)
     materiality_reason: str = ""  # why that threshold (required when materiality > 0)
     correction: str = ""  # the suggested correction, for the errata sheet, when no alternative states it
+    exact: tuple[Any, ...] = ()  # theorems.core.exact.Exact: derivations and worst cases, computed when checked
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "stated", formula_value(self.stated))
+        object.__setattr__(self, "mutants", with_standard_mutants(self.id, self.stated, self.mutants))
         if not _ID_PATTERN.fullmatch(self.id):
             raise ValueError(f"claim id must be lowercase letters, digits and dashes, got {self.id!r}")
         if self.kind not in KINDS:
@@ -156,11 +198,18 @@ class Claim:
             raise ValueError(f"claim {self.id}: a claim needs at least one mutant, or its check cannot fail")
         if not self.readings:
             raise ValueError(f"claim {self.id}: a claim needs at least one reading")
-        for name, strategy in self.domain.items():
-            if not (isinstance(strategy, SearchStrategy) or callable(strategy)):
-                raise ValueError(f"claim {self.id}: domain[{name!r}] must be a hypothesis strategy such as "
-                                 f"st.integers(1, 10) (or a function of the earlier parameters returning one), "
-                                 f"got {strategy!r}")
+        names = [reading.name for reading in self.readings]
+        for formula in (*self.mutants, *self.alternatives):
+            if formula.reading is not None and formula.reading not in names:
+                raise ValueError(f"claim {self.id}: formula {formula.statement!r} is restricted to reading "
+                                 f"{formula.reading!r}, which is not one of the claim's readings {names}")
+        for name, spec in self.domain.items():
+            if not isinstance(spec, Dimension):
+                raise ClaimError(f"claim {self.id}: domain[{name!r}] is {spec!r}, which the engine cannot read: "
+                                 f"write it with the constructors of theorems.core.domain: integers(1, 10), "
+                                 f"floats(0.0, 1.0), log_floats(1e-4, 1.0), choices(['sgd', 'adam']) (in place of "
+                                 f"st.integers, st.floats, st.sampled_from), and for a range set by the earlier "
+                                 f"parameters, a bound that is a function of them: floats(0.0, lambda p: 3 / p['a'])")
         if not 0 < self.search_factor <= 1:
             raise ValueError(f"claim {self.id}: search_factor must be in (0, 1], got {self.search_factor}")
         if self.seed_key is not None and not _ID_PATTERN.fullmatch(self.seed_key):
@@ -186,6 +235,7 @@ class Claim:
         object.__setattr__(self, "readings", tuple(self.readings))
         object.__setattr__(self, "alternatives", tuple(self.alternatives))
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
+        object.__setattr__(self, "exact", tuple(self.exact))
         object.__setattr__(self, "design", tuple(dict(point) for point in self.design))
         object.__setattr__(self, "representative", tuple(dict(point) for point in self.representative))
         for point in self.representative:
@@ -198,26 +248,34 @@ class Claim:
         """What the points' random streams are keyed by, beside the run seed and the point."""
         return self.seed_key or self.id
 
-    @property
-    def stochastic(self) -> bool:
-        return self.kind == "stochastic"
 
-    def with_stated(self, formula: Formula) -> Claim:
-        """The same check with another formula in place of the stated one (a mutant)."""
-        return dataclasses.replace(self, stated=formula.value, statement=formula.statement)
+def _redeclared(old: Claim, new: Claim) -> bool:
+    """Whether ``new`` is ``old`` declared again in ``__main__`` (a notebook cell run twice)."""
+    return old.measure.__module__ == new.measure.__module__ == "__main__"
 
 
 class Registry:
-    """An ordered collection of claims with unique ids."""
+    """An ordered collection of claims with unique ids.
+
+    A claim declared in ``__main__`` (a script, a notebook cell) replaces an earlier claim of
+    ``__main__`` with its id, so that running the cell again re-declares it; any other duplicate id
+    is an error naming the module that took it.
+    """
 
     def __init__(self) -> None:
         self._claims: dict[str, Claim] = {}
 
     def add(self, claim: Claim) -> Claim:
-        if claim.id in self._claims:
+        if claim.id in self._claims and not _redeclared(self._claims[claim.id], claim):
             owner = self._claims[claim.id].measure.__module__
             where = "the catalogue" if owner.startswith("theorems.catalogue") else f"module {owner}"
             raise ValueError(f"claim id {claim.id!r} is already taken by a claim of {where}; choose another id")
+        self._claims[claim.id] = claim
+        return claim
+
+    def replace(self, claim: Claim) -> Claim:
+        """Put ``claim`` in place of the registered claim of the same id (its position kept)."""
+        self.get(claim.id)
         self._claims[claim.id] = claim
         return claim
 
@@ -244,15 +302,61 @@ class Registry:
 REGISTRY = Registry()
 
 
-def claim(**fields: Any) -> Callable[[Callable[[Params, Any], Measurement]], Claim]:
+Measure = Callable[[Params, Any], Measurement]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Settings that many claims share, written once: ``@claim(..., preset=BEHAVIOUR)``.
+
+    A field left ``None`` is not set by the preset; a field the claim writes itself wins over the
+    preset's, and a field neither sets keeps :class:`Claim`'s default.
+    """
+
+    kind: Kind | None = None
+    relation: Relation | None = None
+    resolution: float | None = None
+    atol: float | None = None
+
+
+#: A behaviour claim: the measurement is a label ("converges", "oscillates", ...) that must equal the
+#: stated one exactly, so there is no tolerance.
+BEHAVIOUR = Preset(kind="behaviour", relation="label", resolution=0.0)
+#: Equal up to float64 rounding: 1e-9 relative to the scale, plus 1e-12 absolute where the stated value is 0
+#: (an identity, a bound checked on exact arithmetic, a rule equal to a library's).
+EXACT_TO_ROUNDING = Preset(resolution=1e-9, atol=1e-12)
+_PRESET_FIELDS = tuple(f.name for f in dataclasses.fields(Preset))
+
+
+def claim(*, id: str, title: str | None = None, inventory_ids: Sequence[str], source: Source, statement: str,
+          kind: Kind | None = None, domain: Mapping[str, Dimension], stated: Written,
+          mutants: Sequence[Formula | Literal["auto"]] | Literal["auto"], preset: Preset = Preset(), relation: Relation | None = None,
+          resolution: float | None = None, atol: float | None = None,
+          scale: Callable[[Params], float | None] | None = None, assumptions: Sequence[str] = (),
+          readings: Sequence[Reading] = (Reading("as stated"),), alternatives: Sequence[Formula] = (),
+          design: Sequence[Params] = (), constraint: Callable[[Params], bool] | None = None, figure: Figure = Figure(),
+          samples_factor: float = 1.0, may_diverge: bool = False, search_factor: float = 1.0, seed_key: str | None = None,
+          role: Role = "statement", representative: Sequence[Params] = (), materiality: float = 0.0,
+          materiality_reason: str = "", correction: str = "", exact: Sequence[Any] = ()) -> Callable[[Measure], Claim]:
     """Declare a claim whose measurement is the decorated function, and register it.
 
     ``@claim(id=..., inventory_ids=..., source=..., statement=..., kind=..., domain=..., stated=...,
-    mutants=...)`` over ``def measure(p, ctx) -> Measurement``. Returns the registered Claim.
+    mutants=...)`` over ``def measure(p, ctx) -> Measurement``. Returns the registered Claim. The
+    keywords are :class:`Claim`'s fields, with their defaults (any sequence where Claim keeps a tuple);
+    ``title`` defaults to the first line of the measurement's docstring (else of the statement), and
+    ``kind``, ``relation``, ``resolution`` and ``atol``, when not given, come from ``preset`` (else
+    Claim's defaults). A misspelt keyword is a TypeError where the claim is declared.
     """
+    fields = {name: value for name, value in locals().items() if name not in ("title", "preset")}  # the arguments
+    for name in _PRESET_FIELDS:  # not given: the preset's, else (left out) Claim's default
+        fields[name] = getattr(preset, name) if fields[name] is None else fields[name]
+        if fields[name] is None:
+            del fields[name]
+    if "kind" not in fields:
+        raise TypeError(f"claim {id}: give kind= (one of {KINDS}) or a preset that sets it")
 
-    def register(measure: Callable[[Params, Any], Measurement]) -> Claim:
-        fields.setdefault("title", (measure.__doc__ or fields["statement"]).strip().splitlines()[0])
-        return REGISTRY.add(Claim(measure=measure, **fields))
+    def register(measure: Measure) -> Claim:
+        heading = title if title is not None else (measure.__doc__ or statement).strip().splitlines()[0]
+        return REGISTRY.add(Claim(measure=measure, title=heading, **fields))
 
     return register

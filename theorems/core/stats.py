@@ -22,7 +22,9 @@ is a defect of the claim, raised as :class:`~theorems.core.claim.ClaimError`.
 Sample sizes are planned: a pilot chunk estimates the replicates' standard deviation s, and the
 point then draws n = (s · (z_{1−α/2} + z_margin) / band)² replicates (capped by the profile), so
 that a point whose truth is the stated value confirms unless its estimate strays more than
-z_margin standard errors.
+z_margin standard errors. A point whose pilot interval already lies outside the band, at the
+pilot look's share of α, is refuted without drawing the rest
+(:class:`theorems.core.measurement.SamplePlan`).
 
 Deterministic points compare elementwise with tolerance ``atol + resolution·|stated|``; behaviour
 labels compare by equality.
@@ -31,18 +33,19 @@ labels compare by equality.
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import torch
 
 from theorems.core.claim import ClaimError
+from theorems.core.verdict import Verdict
 
-CONFIRMED, REFUTED, INCONCLUSIVE, CONDITIONAL = "confirmed", "refuted", "inconclusive", "conditional"
-VERDICTS = (CONFIRMED, REFUTED, CONDITIONAL, INCONCLUSIVE)
+CONFIRMED, REFUTED, CONDITIONAL, INCONCLUSIVE = Verdict
+VERDICTS = tuple(Verdict)
 POWER = 0.8
 REPLANS = 3  # how many times a point's sample size is planned again from its larger sample
 
@@ -180,11 +183,12 @@ class MonteCarlo:
         far the mean lies from the stated value."""
         chunk = self.chunk_size(bytes_per_replicate)
         moments = self._draw(draw, (0, 0.0, 0.0), self.pilot, chunk)
-        for _ in range(REPLANS if plan is not None else 0):
-            total = min(self.cap, int(plan(_estimate(moments))))
-            if total <= moments[0]:
-                break
-            moments = self._draw(draw, moments, total - moments[0], chunk)
+        if plan is not None:
+            for _ in range(REPLANS):
+                total = min(self.cap, int(plan(_estimate(moments))))
+                if total <= moments[0]:
+                    break
+                moments = self._draw(draw, moments, total - moments[0], chunk)
         return _estimate(moments)
 
     @staticmethod

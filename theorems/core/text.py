@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from theorems.core.verdict import Verdict
+
 if TYPE_CHECKING:
     from theorems.core.results import ClaimResult, Counterexample, Effect, Point
 
-VERDICTS: tuple[str, ...] = ("confirmed", "refuted", "conditional", "inconclusive")
-FINDING_VERDICTS: tuple[str, ...] = ("refuted", "conditional", "inconclusive")  # in report order
 _NON_FINITE = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 # The catalogue's five documents (../shared/seeds/README.md), shown by title instead of file name.
 DOCUMENT_TITLES = {
@@ -202,7 +202,7 @@ def telling_point(claim: ClaimResult) -> tuple[Point | Counterexample | None, bo
 def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:
     """How many of each verdict, in the canonical order, unknown verdicts after, zero counts dropped."""
     tally = Counter(verdicts)
-    return {verdict: tally[verdict] for verdict in [*VERDICTS, *sorted(set(tally) - set(VERDICTS))] if tally[verdict]}
+    return {verdict: tally[verdict] for verdict in [*Verdict, *sorted(set(tally) - set(Verdict))] if tally[verdict]}
 
 
 def format_counts(counts: Mapping[str, int]) -> str:

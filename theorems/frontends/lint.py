@@ -96,10 +96,7 @@ class ClaimLinter:
         self.found.setdefault(key, Problem(self.claim, what, formula.statement if formula else None, point))
 
     def problems(self) -> list[Problem]:
-        try:
-            dims = dimensions(self.claim.domain)
-        except ClaimError as error:
-            return [Problem(self.claim, f"the domain is invalid: {error}")]
+        dims = dimensions(self.claim.domain)
         for reading in self.claim.readings:
             self.lint_reading(reading, dims)
         for index, mutant in enumerate(self.claim.mutants):
@@ -186,7 +183,7 @@ class ClaimLinter:
         for name, value in point.items():
             if isinstance(value, float) and np.isfinite(value) and self._passes({**point, name: round(value)}):
                 self.report(("type", name), f"parameter {name!r} is the float {value:.6g} here but the measurement "
-                            f"needs an int (it raised TypeError: {error}): declare it with st.integers(...)",
+                            f"needs an int (it raised TypeError: {error}): declare it with integers(...)",
                             point=point)
                 return
         types = ", ".join(f"{name}: {type(value).__name__}" for name, value in point.items())

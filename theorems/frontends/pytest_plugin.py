@@ -81,6 +81,7 @@ import pytest
 from theorems.core.claim import REGISTRY, Claim
 from theorems.core.profiles import PROFILES
 from theorems.core.results import ClaimResult, Counterexample, decode, encode
+from theorems.core.verdict import Verdict
 
 if TYPE_CHECKING:
     from theorems.core.measurement import RunConfig
@@ -267,7 +268,7 @@ def _is_claims_file_name(config: pytest.Config, name: str) -> bool:
 
 # --- the baseline ------------------------------------------------------------------------------------
 
-VERDICTS = ("confirmed", "refuted", "conditional", "inconclusive")
+VERDICTS = tuple(Verdict)
 
 
 def read_baseline(path: Path) -> dict[str, str]:
@@ -419,7 +420,7 @@ class ClaimItem(pytest.Item):
         self.add_marker(MARKER)
         self.extra_keyword_matches.update(claim.inventory_ids)  # -k by row ID; the name is the claim id alone
         self.expected = expected_verdict(self.config.stash[STATE].baseline, claim)  # None: not in the baseline
-        if self.expected not in (None, "confirmed"):  # a known finding; confirmed is a change: XPASS(strict)
+        if self.expected not in (None, Verdict.CONFIRMED):  # a known finding; confirmed is a change: XPASS(strict)
             self.add_marker(pytest.mark.xfail(raises=KnownFinding, strict=True, reason=(
                 f"{claim.id}: the baseline expects {self.expected}; a confirmed verdict is a change "
                 "(update the baseline)")))
@@ -462,18 +463,18 @@ def judge_outcome(result: ClaimResult, *, strict: bool, profile: str) -> tuple[s
         return "failed", (f"{head}: the check raised an error (a broken check, not a finding)\n\n"
                           f"{result.error.rstrip()}")
     verdict = result.verdict
-    survivors = [m for m in result.mutants if m.verdict != "refuted"]
+    survivors = [m for m in result.mutants if m.verdict != Verdict.REFUTED]
     problems = []
-    if verdict == "refuted" or (strict and verdict in ("conditional", "inconclusive")):
+    if verdict == Verdict.REFUTED or (strict and verdict in (Verdict.CONDITIONAL, Verdict.INCONCLUSIVE)):
         problems.append(describe(result))
     if survivors:
         problems.append(f"{head}: a check that cannot fail: {len(survivors)} mutant(s) not refuted at profile "
                         f"{profile!r}\n" + "\n".join(f"  {m.statement}  ({m.verdict})" for m in survivors))
     if problems:
         return "failed", "\n\n".join(problems)
-    if verdict == "conditional":
+    if verdict == Verdict.CONDITIONAL:
         return "warned", describe(result)
-    if verdict == "inconclusive":
+    if verdict == Verdict.INCONCLUSIVE:
         return "skipped", f"{head} inconclusive: {result.verdict_reason}"
     return "passed", ""
 
@@ -499,7 +500,7 @@ def describe(result: ClaimResult) -> str:
         if point is not None:
             lines += _counterexample_lines(label, point, result.relation)
     lines += [f"  agrees instead with {a.statement}" + (f" (reading “{a.reading}”)" if a.reading else "")
-              for a in result.alternatives if a.verdict == "confirmed"]
+              for a in result.alternatives if a.verdict == Verdict.CONFIRMED]
     return "\n".join(lines)
 
 
@@ -536,23 +537,21 @@ def pytest_runtest_call(item: pytest.Item):
             item.user_properties.extend(junit_properties(item.result, item.expected))
 
 
-def against_baseline(item: ClaimItem, outcome: ClaimFailed | pytest.skip.Exception | None) -> None:
-    """Re-judge an item whose claim the baseline lists (``outcome``: what its verdict alone raised).
+def against_baseline(item: ClaimItem, outcome: BaseException | None) -> None:
+    """Re-judge an item whose claim the baseline lists (``outcome``: what its verdict alone raised, a
+    :class:`ClaimFailed` or pytest's skip exception, whose text is the finding).
 
     The finding the baseline expects raises :class:`KnownFinding` (an xfail, with the finding); any other
     verdict raises :class:`VerdictChanged`, except confirmed, which passes: an XPASS(strict) under the
     item's xfail marker. A check that raised or a mutant not refuted fails as always.
     """
     result, expected = item.result, item.expected
-    if (result is None or expected is None or result.verdict == "confirmed"
-            or result.error or any(mutant.verdict != "refuted" for mutant in result.mutants)):
+    if (result is None or expected is None or result.verdict == Verdict.CONFIRMED
+            or result.error or any(mutant.verdict != Verdict.REFUTED for mutant in result.mutants)):
         if outcome is not None:
             raise outcome
         return
-    if outcome is None:  # a conditional verdict passes, with a warning
-        finding = describe(result)
-    else:
-        finding = outcome.msg if isinstance(outcome, pytest.skip.Exception) else str(outcome)
+    finding = describe(result) if outcome is None else str(outcome)  # None: a conditional verdict passes, with a warning
     if result.verdict != expected:
         raise VerdictChanged(f"{result.id} [{', '.join(result.inventory_ids)}]: the baseline expects {expected}, "
                              f"this run found it {result.verdict}\n\n{finding}")
@@ -562,13 +561,13 @@ def against_baseline(item: ClaimItem, outcome: ClaimFailed | pytest.skip.Excepti
 def junit_properties(result: ClaimResult, expected: str | None) -> list[tuple[str, str]]:
     """A claim's verdict for CI: the JUnit properties of its test case (``item.user_properties``)."""
     properties = [("theorycheck_verdict", result.verdict), ("theorycheck_rows", ",".join(result.inventory_ids))]
-    if result.verdict != "confirmed":  # a conditional verdict's reason names the reading that fails
+    if result.verdict != Verdict.CONFIRMED:  # a conditional verdict's reason names the reading that fails
         properties.append(("theorycheck_reason", result.verdict_reason))
     if result.finding is not None:
         properties.append(("theorycheck_finding", result.finding.class_))
     if expected is not None:
         properties.append(("theorycheck_expected", expected))
-    return properties
+    return [(name, str(value)) for name, value in properties]  # plain strings: pytest-xdist sends them as data
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -613,8 +612,8 @@ class Recorder:
             state.baseline_written = state.baseline_write
         if state.report_dir is None or not ordered:
             return
-        from theorems.runs.runner import assemble_results
         from theorems.runs.outputs import write_outputs
+        from theorems.runs.runner import assemble_results
 
         files = list(dict.fromkeys(file for _, file, _ in ordered if file is not None))
         results = assemble_results([result for _, _, result in ordered], state.run_config, started=state.started,

@@ -16,8 +16,9 @@ from __future__ import annotations
 from theorems.core.claim import REGISTRY, Claim
 from theorems.core.engine import check_claim
 from theorems.core.results import ClaimResult
-from theorems.runs.loading import load_catalogue
+from theorems.core.verdict import Verdict
 from theorems.runs.config import make_config
+from theorems.runs.loading import load_catalogue
 
 
 def verify(claim: Claim | str, *, profile: str = "smoke", seed: int = 0, device: str = "cpu",
@@ -29,9 +30,9 @@ def verify(claim: Claim | str, *, profile: str = "smoke", seed: int = 0, device:
     result = check_claim(claim, make_config(profile=profile, seed=seed, device=device))
     if result.error:
         raise AssertionError(f"the check of {claim.id} raised:\n{result.error}")
-    survivors = [m.statement for m in result.mutants if m.verdict != "refuted"]
+    survivors = [m.statement for m in result.mutants if m.verdict != Verdict.REFUTED]
     assert not survivors, f"{claim.id}: mutants not refuted at profile {profile!r}: {survivors}"
     if expect is not None:
         assert result.verdict == expect, (
-            f"{claim.id}: verdict {result.verdict!r}, expected {expect!r} ({result.verdict_reason})")
+            f"{claim.id}: verdict '{result.verdict}', expected {expect!r} ({result.verdict_reason})")
     return result

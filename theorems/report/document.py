@@ -16,10 +16,13 @@ import struct
 from dataclasses import dataclass, field
 from typing import Union
 
+from theorems.core.budget import duration
+from theorems.core.verdict import Verdict
+
 
 # ---- inline parts -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Verdict:
+class VerdictBadge:
     """A verdict badge: coloured in HTML, upper-case bold in markdown (except ``confirmed``)."""
 
     value: str
@@ -60,7 +63,7 @@ class Link:
     page: str = ""
 
 
-Inline = Union[str, Verdict, Seconds, Strong, Code, Anchor, Link]
+Inline = Union[str, VerdictBadge, Seconds, Strong, Code, Anchor, Link]
 Text = list[Inline]
 
 
@@ -108,7 +111,7 @@ Block = Union[Heading, Paragraph, Bullets, Table, Image, Card]
 
 
 def format_seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f} s"
+    return "—" if value is None else duration(value)
 
 
 def github_slug(text: str) -> str:
@@ -139,9 +142,9 @@ def _md_inline(text: Text, in_table: bool = False) -> str:
     for part in text:
         if isinstance(part, str):
             out.append(_md_text(part))
-        elif isinstance(part, Verdict):
+        elif isinstance(part, VerdictBadge):
             value = _md_text(part.value)
-            out.append(value if part.value == "confirmed" else f"**{value.upper()}**")
+            out.append(value if part.value == Verdict.CONFIRMED else f"**{value.upper()}**")
         elif isinstance(part, Seconds):
             out.append(format_seconds(part.value))
         elif isinstance(part, Strong):
@@ -227,11 +230,8 @@ img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 :target, tr:has(:target) { background: #fff8c5; }
 """
 
-_KNOWN_VERDICTS = ("confirmed", "refuted", "conditional", "inconclusive")
-
-
 def _verdict_class(verdict: str) -> str:
-    return f"v-{verdict}" if verdict in _KNOWN_VERDICTS else "v-other"
+    return f"v-{verdict}" if verdict in set(Verdict) else "v-other"
 
 
 def _html_inline(text: Text) -> str:
@@ -239,7 +239,7 @@ def _html_inline(text: Text) -> str:
     for part in text:
         if isinstance(part, str):
             out.append(html.escape(part))
-        elif isinstance(part, Verdict):
+        elif isinstance(part, VerdictBadge):
             out.append(f'<span class="badge {_verdict_class(part.value)}">{html.escape(part.value)}</span>')
         elif isinstance(part, Seconds):
             out.append(f'<span class="time">{html.escape(format_seconds(part.value))}</span>')

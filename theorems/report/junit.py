@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from theorems.core.results import ClaimResult, Results
+from theorems.core.verdict import Verdict
 
 
 def junit_xml(results: Results) -> str:
@@ -22,9 +23,9 @@ def junit_xml(results: Results) -> str:
         by_document.setdefault(claim.source.document, []).append(claim)
     for document, claims in by_document.items():
         suite = ET.SubElement(suites, "testsuite", name=document, tests=str(len(claims)),
-                              failures=str(sum(c.verdict == "refuted" and not c.error for c in claims)),
+                              failures=str(sum(c.verdict == Verdict.REFUTED and not c.error for c in claims)),
                               errors=str(sum(bool(c.error) for c in claims)),
-                              skipped=str(sum(c.verdict == "inconclusive" and not c.error for c in claims)),
+                              skipped=str(sum(c.verdict == Verdict.INCONCLUSIVE and not c.error for c in claims)),
                               time=f"{sum(c.seconds for c in claims):.3f}")
         for claim in claims:
             _testcase(suite, claim)
@@ -40,14 +41,14 @@ def _testcase(suite: ET.Element, claim: ClaimResult) -> None:
     for name, value in (("theorycheck_verdict", claim.verdict), ("theorycheck_rows", ",".join(claim.inventory_ids)),
                         ("theorycheck_section", claim.source.section),
                         ("theorycheck_finding", finding.class_ if finding is not None else None),
-                        ("theorycheck_reason", claim.verdict_reason if claim.verdict != "confirmed" else None)):
+                        ("theorycheck_reason", claim.verdict_reason if claim.verdict != Verdict.CONFIRMED else None)):
         if value:
             ET.SubElement(properties, "property", name=name, value=value)
     message = f"{claim.verdict}: {claim.verdict_reason}"
     if claim.error:
         ET.SubElement(case, "error", message=message).text = claim.error
-    elif claim.verdict == "refuted":
-        ET.SubElement(case, "failure", message=message, type=finding.class_ if finding else "refuted").text = (
+    elif claim.verdict == Verdict.REFUTED:
+        ET.SubElement(case, "failure", message=message, type=finding.class_ if finding else Verdict.REFUTED).text = (
             f"{claim.statement}\n{finding.reason}" if finding is not None else claim.statement)
-    elif claim.verdict == "inconclusive":
+    elif claim.verdict == Verdict.INCONCLUSIVE:
         ET.SubElement(case, "skipped", message=message)
