@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from theorems.runs.bench import benchmark_minibatch_variance
-from theorems.frontends.cli import main
 from theorems.core.measurement import RunConfig
 from theorems.core.profiles import PROFILES
+from theorems.frontends.cli import main
+from theorems.runs.bench import benchmark_minibatch_variance
 
 SAMPLER_COLUMNS = [
     "device", "dtype", "threads", "B", "chunk", "replicates/s", "sampled examples/s", "randn/s (chunk)", "randn/s (plateau)",

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from theorems.core.results import Results
 from theorems.frontends import cli
 from theorems.frontends.cli import main
-from theorems.core.results import Results
 from theorems.runs.config import config_settings, make_config
 from theorems.runs.loading import load_catalogue, load_claims_file
 from theorems.runs.runner import run_claims

@@ -2,11 +2,11 @@
 
 import dataclasses
 
-import hypothesis.strategies as st
 import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, Measurement, Reading, RunConfig, Source, check_claim
+from theorems.core.domain import choices, floats, integers
 from theorems.core.measurement import point_seed
 from theorems.core.profiles import Profile
 from theorems.core.results import Alternative
@@ -31,7 +31,7 @@ def variance_claim(true_factor: float = 1.0, **overrides) -> Claim:
     fields = dict(
         id="toy-variance", title="Var[aX] = a² Var[X]", inventory_ids=("000-03",), source=SOURCE,
         statement="Var[aX] = a² Var[X]", kind="stochastic",
-        domain={"a": st.sampled_from([0.5, 1.0, 2.0, 3.0])}, measure=measure,
+        domain={"a": choices([0.5, 1.0, 2.0, 3.0])}, measure=measure,
         stated=lambda p: p["a"] ** 2,
         mutants=(Formula("Var[aX] = a Var[X]", lambda p: p["a"]),
                  Formula("Var[aX] = |a| Var[X]", lambda p: abs(p["a"]))),
@@ -95,7 +95,7 @@ def test_planted_corner_error_is_found_and_shrunk_to_the_corner():
 
     claim = Claim(
         id="toy-corner", title="x + y", inventory_ids=("000-01",), source=SOURCE, statement="f = x + y",
-        kind="identity", domain={"x": st.integers(0, 100), "y": st.integers(0, 100)}, measure=measure,
+        kind="identity", domain={"x": integers(0, 100), "y": integers(0, 100)}, measure=measure,
         stated=lambda p: p["x"] + p["y"], mutants=(Formula("f = x", lambda p: p["x"]),), atol=1e-9,
         resolution=0.0)
     result = check_claim(claim, config(examples=100, explore=64))
@@ -111,7 +111,7 @@ def test_reading_dependent_claim_is_conditional():
 
     claim = Claim(
         id="toy-readings", title="f = 1", inventory_ids=("000-01",), source=SOURCE, statement="f = 1",
-        kind="identity", domain={"k": st.integers(0, 3)}, measure=measure, stated=lambda p: 1.0,
+        kind="identity", domain={"k": integers(0, 3)}, measure=measure, stated=lambda p: 1.0,
         mutants=(Formula("f = 3", lambda p: 3.0),),
         readings=(Reading("plain", params={"reading": "plain"}), Reading("doubled", params={"reading": "doubled"})),
         alternatives=(Formula("f = 2", lambda p: 2.0, reading="doubled"),), atol=1e-12, resolution=0.0)
@@ -134,7 +134,7 @@ def test_refuted_under_one_reading_and_unresolved_under_another_is_inconclusive(
 
     claim = Claim(
         id="toy-partial", title="f = 1", inventory_ids=("000-01",), source=SOURCE, statement="f = 1",
-        kind="stochastic", domain={"k": st.integers(0, 3)}, measure=measure, stated=lambda p: 1.0,
+        kind="stochastic", domain={"k": integers(0, 3)}, measure=measure, stated=lambda p: 1.0,
         mutants=(Formula("f = 30", lambda p: 30.0),),
         readings=(Reading("plain", params={"reading": "plain"}), Reading("doubled", params={"reading": "doubled"})))
     result = check_claim(claim, config(cap=20))
@@ -146,7 +146,7 @@ def test_refuted_under_one_reading_and_unresolved_under_another_is_inconclusive(
 def test_alpha_is_per_claim_and_split_over_its_planned_points():
     result = check_claim(variance_claim(), config(examples=4, explore=8))
     assert result.alpha == pytest.approx(0.01)
-    assert result.point_alpha == pytest.approx(0.01 / (2 + 8 + 4))
+    assert result.point_alpha == pytest.approx(0.01 / (2 + 8 + 4) * 0.9)  # 0.1 of a point's share: its pilot look
 
 
 def test_sample_size_is_planned_to_resolve_the_band():
@@ -168,12 +168,13 @@ def test_an_unresolved_point_gets_a_second_look_with_four_times_the_samples():
                       shrink=0, second_look=4)
     result = check_claim(variance_claim(), RunConfig(profile=profile))
     assert result.verdict == "confirmed", result.verdict_reason
-    assert result.point_alpha == pytest.approx(0.01 / (2 + 8) * 0.9)  # the first look's share; 0.1 for the second
+    assert result.point_alpha == pytest.approx(0.01 / (2 + 8) * 0.8)  # the planned look's share; 0.1 for the pilot
+    # look and 0.1 for the second
     for point in result.evidence:
         first_look_se = 0.05 * point.stated / z_two_sided(result.point_alpha)
         assert point.looks == 2 and point.se == pytest.approx(first_look_se / 2, rel=0.2)
     without = check_claim(variance_claim(), RunConfig(profile=dataclasses.replace(profile, second_look=0)))
-    assert without.verdict == "inconclusive" and without.point_alpha == pytest.approx(0.01 / (2 + 8))
+    assert without.verdict == "inconclusive" and without.point_alpha == pytest.approx(0.01 / (2 + 8) * 0.9)
 
 
 def test_a_stated_zero_needs_a_scale():
@@ -193,7 +194,7 @@ def test_a_stated_zero_needs_a_scale():
 def test_a_broken_measurement_is_an_error_not_a_finding(value):
     claim = Claim(
         id="toy-broken", title="broken", inventory_ids=("000-01",), source=SOURCE, statement="f = 1",
-        kind="identity", domain={"k": st.integers(0, 2)}, measure=lambda p, ctx: value,
+        kind="identity", domain={"k": integers(0, 2)}, measure=lambda p, ctx: value,
         stated=lambda p: 1.0, mutants=(Formula("f = 2", lambda p: 2.0),))
     result = check_claim(claim, config())
     assert result.error and result.verdict == "inconclusive"
@@ -255,7 +256,7 @@ def test_an_error_while_shrinking_keeps_the_refutation_and_reports_the_error():
 
     claim = Claim(
         id="toy-shrink-error", title="f = x", inventory_ids=("000-01",), source=SOURCE, statement="f = x",
-        kind="identity", domain={"x": st.floats(0.0, 10.0)}, measure=measure, stated=lambda p: p["x"],
+        kind="identity", domain={"x": floats(0.0, 10.0)}, measure=measure, stated=lambda p: p["x"],
         mutants=(Formula("f = 2x", lambda p: 2 * p["x"]),), resolution=0.0, atol=1e-9)
     result = check_claim(claim, config(examples=0))
     assert result.verdict == "refuted" and result.counterexample is not None

@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import theorems.runs.calibrate
 import theorems.frontends.cli as cli
 import theorems.report
+import theorems.runs.calibrate
 import theorems.runs.outputs as outputs
-from theorems.frontends.cli import main
 from theorems.core.results import Results
+from theorems.frontends.cli import main
 from theorems.runs.outputs import MANIFEST
 
 QUICK = ["run", "--profile", "smoke", "--device", "cpu", "--quiet", "--claims", "ema-limiting-variance"]
@@ -107,7 +107,7 @@ def test_a_previous_run_is_replaced_whole_and_a_file_added_to_it_is_kept(tmp_pat
     assert run_cli(*QUICK, "--out", out) == 0
     assert (out / MANIFEST).is_file() and "figures/ema-limiting-variance.png" in (out / MANIFEST).read_text()
     assert run_cli(*OTHER, "--out", out) == 0  # a run replaces a run: nothing of the first is left
-    assert sorted(p.name for p in (out / "figures").iterdir()) == ["gd-rate.png"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["gd-rate-exact.png", "gd-rate.png"]
     assert [c["id"] for c in json.loads((out / "results.json").read_text())["claims"]] == ["gd-rate"]
     assert partials(tmp_path) == []
 
@@ -178,11 +178,10 @@ def test_sigterm_while_checking_exits_143_and_writes_nothing(tmp_path, capsys):
     terminating = tmp_path / "terminating.py"
     terminating.write_text(textwrap.dedent('''
         import os, signal
-        import hypothesis.strategies as st
-        from theorems import Formula, Measurement, Source, claim
+        from theorems import Formula, Measurement, Source, claim, integers
 
         @claim(id="sends-sigterm", inventory_ids=("x-1",), source=Source("x.txt", "s"), statement="f = 0",
-               kind="identity", domain={"k": st.integers(0, 1)}, stated=lambda p: 0.0,
+               kind="identity", domain={"k": integers(0, 1)}, stated=lambda p: 0.0,
                mutants=[Formula("f = 1", lambda p: 1.0)])
         def terminates(p, ctx):
             os.kill(os.getpid(), signal.SIGTERM)
@@ -214,7 +213,7 @@ def test_a_signal_while_replacing_a_run_never_mixes_the_two(tmp_path, capsys, mo
     signal_during(monkeypatch, outputs, "_move_into_place", signal.SIGTERM)
     assert run_cli(*OTHER, "--out", out) == 143
     assert "written in full" in capsys.readouterr().err
-    assert sorted(p.name for p in (out / "figures").iterdir()) == ["gd-rate.png"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["gd-rate-exact.png", "gd-rate.png"]
     assert set(tree(out)) == {MANIFEST, *(out / MANIFEST).read_text().split()}
     assert partials(tmp_path) == []
 
@@ -238,11 +237,10 @@ def test_sigterm_from_outside_exits_143_and_leaves_nothing(tmp_path):
     slow.write_text(textwrap.dedent(f'''
         import time
         from pathlib import Path
-        import hypothesis.strategies as st
-        from theorems import Formula, Measurement, Source, claim
+        from theorems import Formula, Measurement, Source, claim, integers
 
         @claim(id="slow", inventory_ids=("x-1",), source=Source("x.txt", "s"), statement="f = 0",
-               kind="identity", domain={{"k": st.integers(0, 1)}}, stated=lambda p: 0.0,
+               kind="identity", domain={{"k": integers(0, 1)}}, stated=lambda p: 0.0,
                mutants=[Formula("f = 1", lambda p: 1.0)])
         def slow(p, ctx):
             Path({str(started)!r}).touch()

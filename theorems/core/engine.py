@@ -16,9 +16,11 @@ measurements (:mod:`theorems.core.measurement`: seeded by (run seed, :attr:`Clai
 claims registering the same measurement function under the same key).
 
 α is per claim (the run's ``alpha``, not divided by the number of claims selected), split by
-Bonferroni over the claim's readings, planned points and the looks at a point (a Monte Carlo
-point left unresolved is measured once more with more replicates); the run reports the family-wise bound
-(α times the number of claims). Shrinking evaluates more points, but only after the claim is
+Bonferroni over the claim's readings, planned points and the looks at a point
+(:class:`theorems.core.measurement.SamplePlan`: a pilot look that may only refute, so that a grossly
+wrong point is decided without drawing the replicates its band would need; the planned look; and
+a second look with more replicates for a point left unresolved); the run reports the family-wise
+bound (α times the number of claims). Shrinking evaluates more points, but only after the claim is
 refuted: it chooses which counterexample to report, not whether there is one.
 
 Points are judged by :mod:`theorems.core.stats`; readings and claims by :mod:`theorems.core.rules`. The
@@ -27,35 +29,57 @@ result is a :class:`theorems.core.results.ClaimResult`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import enum
 import functools
 import json
 import math
 import random
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
 import hypothesis
 import hypothesis.errors
 import numpy as np
 import torch
 
+from theorems.core.budget import TimeBudget
 from theorems.core.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
 from theorems.core.domain import Dimension, dimensions, shrink, space_filling, strategy_of
-from theorems.core.measurement import CacheKey, Context, MeasurementCache, RunConfig, point_seed, validate
-from theorems.core.results import (
-    Alternative, ClaimResult, Counterexample, Coverage, Effect, Effects, Finding, Mutant, Point, ReadingVerdict,
-    canonical, plain,
+from theorems.core.expressions import Expression
+from theorems.core.measurement import (
+    PILOT_LOOK,
+    PLANNED_LOOK,
+    SECOND_LOOK,
+    CacheKey,
+    MeasurementCache,
+    RunConfig,
+    SamplePlan,
+    point_seed,
 )
+from theorems.core.results import (
+    Alternative,
+    ClaimResult,
+    Counterexample,
+    Coverage,
+    Effect,
+    Effects,
+    Finding,
+    Mutant,
+    Point,
+    ReadingVerdict,
+    canonical,
+    plain,
+)
+from theorems.core.rules import CAVEAT, CONVENTION, ERRATUM, SLIP, combine, reading_verdict, weigh
 from theorems.core.stats import (
     CONFIRMED,
     INCONCLUSIVE,
     REFUTED,
+    Estimate,
     MonteCarlo,
     PointVerdict,
     band_of,
@@ -63,11 +87,12 @@ from theorems.core.stats import (
     judge_stochastic,
     planned_samples,
 )
-from theorems.core.rules import CAVEAT, CONVENTION, ERRATUM, SLIP, combine, reading_verdict, weigh
 
-# A point's share of α goes mostly to its first look: the second look has four times the
-# replicates, so a tenth of the share (a slightly wider z) costs it nothing it needs.
-FIRST_LOOK_SHARE = 0.9
+# A point's share of α is split over its looks (SamplePlan), by Bonferroni: most goes to the planned
+# look. The pilot look decides only points tens of standard errors away, and the second look has four
+# times the replicates, so a tenth of the share each (a slightly wider z) costs them nothing they need.
+PILOT_LOOK_SHARE = 0.1
+SECOND_LOOK_SHARE = 0.1
 # What a broken check may raise and still be that claim's error: any error, and sys.exit (which
 # must not end the run with status 0 and nothing written). KeyboardInterrupt still interrupts.
 CHECK_ERRORS = (Exception, SystemExit)
@@ -83,7 +108,7 @@ class Judged:
     measurement: Measurement
     formula_value: Any
     origin: str = "explore"  # "representative", "design", "explore", "targeted" or "shrink"
-    looks: int = 1  # 2: judged on a second, larger measurement
+    looks: int = PLANNED_LOOK  # 0: decided at the pilot look; 2: judged on a second, larger measurement
 
     @property
     def design(self) -> bool:
@@ -91,10 +116,49 @@ class Judged:
         return self.origin in ("representative", "design")
 
 
+class FormulaRole(enum.Enum):
+    """What a formula is to its claim. Every role is judged on the very same measurements."""
+
+    STATED = "stated"  # the document's formula: it decides the claim's verdict
+    MUTANT = "mutant"  # a plausible wrong formula that the check must refute: the check's power
+    ALTERNATIVE = "alternative"  # a formula the measurement may agree with instead (a convention, a correction)
+
+
+@dataclass
+class Candidate:
+    """One of a claim's formulas in its role, with its outcome under each reading it applies under."""
+
+    role: FormulaRole
+    formula: Formula
+    outcomes: dict[str, FormulaOutcome] = field(default_factory=dict)  # reading name -> outcome
+
+    def applies(self, reading: Reading) -> bool:
+        """Judged under its own reading where it names one, else under every reading."""
+        return self.formula.reading in (None, reading.name)
+
+    @property
+    def verdict(self) -> str:
+        """The verdict over the readings it applies under."""
+        return combine({name: outcome.verdict for name, outcome in self.outcomes.items()})[0]
+
+
+def candidates(claim: Claim) -> list[Candidate]:
+    """The claim's formulas in their roles: the stated one, the mutants, the alternatives."""
+    return [Candidate(FormulaRole.STATED, Formula(claim.statement, claim.stated)),
+            *(Candidate(FormulaRole.MUTANT, mutant) for mutant in claim.mutants),
+            *(Candidate(FormulaRole.ALTERNATIVE, alternative) for alternative in claim.alternatives)]
+
+
+def _stated(candidates: list[Candidate], items: list[Any]) -> Any:
+    """Of ``items`` (one per candidate), the stated formula's."""
+    return next(item for candidate, item in zip(candidates, items) if candidate.role is FormulaRole.STATED)
+
+
 @dataclass
 class FormulaOutcome:
     """A formula's verdict under one reading, from its evaluated points."""
 
+    role: FormulaRole
     verdict: str = INCONCLUSIVE
     points: list[Judged] = field(default_factory=list)
     counterexample: Judged | None = None  # the shrunk refuting point (the first one, for mutants)
@@ -120,15 +184,16 @@ class ClaimChecker:
         planned = len(claim.representative) + len(self.design) + self.explore + self.examples
         self.claim_alpha = config.alpha
         per_point = config.alpha / (planned * len(claim.readings))
-        # a point's verdict may be taken twice (judge_point): the first look gets most of its α
-        self.point_alpha = per_point * (FIRST_LOOK_SHARE if profile.second_look else 1.0)
-        self.second_look_alpha = per_point - self.point_alpha
+        # a point's verdict may be taken at up to three looks (judge_point): the planned look gets most of its α
+        self.look_alpha = {PILOT_LOOK: per_point * PILOT_LOOK_SHARE if config.pilot_look else 0.0,
+                           SECOND_LOOK: per_point * SECOND_LOOK_SHARE if profile.second_look else 0.0}
+        self.point_alpha = self.look_alpha[PLANNED_LOOK] = per_point - sum(self.look_alpha.values())
         self.monte_carlo = MonteCarlo(pilot=max(2, int(profile.pilot * claim.samples_factor)),
                                       cap=max(2, int(profile.cap * claim.samples_factor)), max_bytes=config.max_bytes)
         self.cache = cache if cache is not None else MeasurementCache()
-        self._used: dict[CacheKey, int] = {}  # cache key -> Monte Carlo replicates of each point this claim used
-        self._planned: set[CacheKey] = set()  # cache keys of the points measured through ctx.mean
+        self.plans: dict[CacheKey, SamplePlan] = {}  # each evaluated point's sample plan, by its cache key
         self._on_point = on_point
+        self.budget = TimeBudget(config.budget, readings=len(claim.readings))
         self.shrink_errors: list[tuple[str, str]] = []  # (error, traceback) of each shrinking a check stopped
 
     @functools.cached_property
@@ -137,34 +202,28 @@ class ClaimChecker:
         return dimensions(self.claim.domain)
 
     # -- measuring ---------------------------------------------------------------------------
-    def measure(self, reading: Reading, params: Params, *, at_least: int = 0) -> Measurement:
-        """The point's measurement (from the cache when there is one); with ``at_least``, measured
-        again with at least that many Monte Carlo replicates."""
+    def plan(self, reading: Reading, params: Params) -> SamplePlan:
+        """The point's sample plan (one per point: its looks, its replicates and its cache entry)."""
         point = {**params, **reading.params}
         key = self.cache.key(self.claim, point)
-        measurement = None if at_least else self.cache.get(key, self.claim)
-        if measurement is None:
-            generator = torch.Generator(device=self.config.device)
-            generator.manual_seed(point_seed(self.config.seed, self.claim.key, "", point))
-            monte_carlo = self.monte_carlo if not at_least else MonteCarlo(
-                pilot=at_least, cap=self.monte_carlo.cap, max_bytes=self.config.max_bytes)
-            ctx = Context(self.config.device, self.config.dtype, generator, monte_carlo,
-                          plan=lambda quantities, pilot: self._plan(point, quantities, pilot))
-            measurement = validate(self.claim, self.claim.measure(point, ctx))
-            self.cache.put(key, self.claim, measurement)
-            if ctx.planned:
-                self._planned.add(key)
-            if self._on_point is not None:
-                self._on_point()
-        self._used[key] = measurement.samples
-        return measurement
+        if key not in self.plans:
+            self.plans[key] = SamplePlan(self.claim, point, self.config, self.cache,
+                                         functools.partial(self._needed, point), self.monte_carlo,
+                                         on_measured=self._on_point)
+        return self.plans[key]
 
     @property
     def samples(self) -> int:
         """Monte Carlo replicates behind this claim's points (whichever claim drew them first)."""
-        return sum(self._used.values())
+        return sum(plan.used for plan in self.plans.values())
 
-    def _plan(self, point: Params, quantities: Mapping[str, Any], pilot) -> int:
+    @property
+    def replicates_saved(self) -> int:
+        """Replicates the pilot looks saved, net: planned − drawn where a pilot look decided a point,
+        minus each pilot drawn again where one did not."""
+        return sum(plan.saved for plan in self.plans.values())
+
+    def _needed(self, point: Params, quantities: Mapping[str, Any], pilot: Estimate) -> int:
         """Replicates this point needs for the stated formula's band to be resolved."""
         p = {**point, **quantities}
         claim = self.claim
@@ -173,60 +232,70 @@ class ClaimChecker:
         return planned_samples(pilot, band=band, alpha=self.point_alpha, z_margin=self.config.profile.z_margin)
 
     # -- judging -----------------------------------------------------------------------------
-    def judge(self, formula: Callable[[Params], Any], reading: Reading, params: Params, origin: str, *,
-              looks: int = 1) -> Judged:
+    def judge(self, formula: Callable[[Params], Any], reading: Reading, params: Params, origin: str,
+              measurement: Measurement, look: int) -> Judged:
+        """``formula`` judged on the point's measurement at look ``look``, at that look's α."""
         point = {**params, **reading.params}
-        measurement = self.measure(reading, params)
         p = {**point, **measurement.quantities}
         value = formula(p)
         claim = self.claim
         if measurement.se is not None:
             verdict = judge_stochastic(float(measurement.value), measurement.se, value,
-                                       alpha=self.point_alpha if looks == 1 else self.second_look_alpha,
+                                       alpha=self.look_alpha[look],
                                        resolution=claim.resolution, atol=claim.atol,
                                        scale=claim.scale(p) if claim.scale is not None else None,
                                        relation=claim.relation)
         else:
             verdict = judge_deterministic(measurement.value, value, relation=claim.relation,
                                           rtol=claim.resolution, atol=claim.atol)
-        return Judged(reading.name, point, verdict, measurement, value, origin, looks)
+        return Judged(reading.name, point, verdict, measurement, value, origin, look)
 
-    def judge_point(self, formulas: list[Callable[[Params], Any]], reading: Reading, params: Params,
-                    origin: str) -> list[Judged]:
-        """Every formula judged at a point; formulas[0] is the stated one. A point measured through
-        ``ctx.mean`` whose interval for the stated formula straddles the band gets a second look:
-        measured again with ``second_look`` times its replicates (within the cap) and judged on
-        that. The point's share of α is split between the looks (``FIRST_LOOK_SHARE`` for the
-        first), so two looks keep the claim's α."""
-        judged = [self.judge(formula, reading, params, origin) for formula in formulas]
-        measurement = judged[0].measurement
-        more = min(self.monte_carlo.cap, self.config.profile.second_look * measurement.samples)
-        drawn_by_plan = self.cache.key(self.claim, {**params, **reading.params}) in self._planned
-        if judged[0].verdict.verdict == INCONCLUSIVE and drawn_by_plan and more > measurement.samples:
-            self.measure(reading, params, at_least=more)
-            judged = [self.judge(formula, reading, params, origin, looks=2) for formula in formulas]
+    def judge_point(self, candidates: list[Candidate], reading: Reading, params: Params, origin: str, *,
+                    second_look: bool = True) -> list[Judged]:
+        """Every candidate formula judged at a point, look by look (:class:`SamplePlan`), each look
+        at its share of the point's α (``look_alpha``), so the looks together keep the claim's α:
+
+        - a pilot look that refutes the stated formula decides the point (never one that confirms);
+        - else the planned look;
+        - where its interval for the stated formula straddles the band (and ``second_look``), a
+          second look with ``profile.second_look`` times the replicates."""
+        plan = self.plan(reading, params)
+
+        def judged_on(measurement: Measurement, look: int) -> list[Judged]:
+            return [self.judge(c.formula.value, reading, params, origin, measurement, look) for c in candidates]
+
+        look, measurement = plan.first_look()
+        judged = judged_on(measurement, look)
+        if look == PILOT_LOOK and _stated(candidates, judged).verdict.verdict != REFUTED:
+            judged = judged_on(plan.planned_look(), PLANNED_LOOK)
+        if second_look and _stated(candidates, judged).verdict.verdict == INCONCLUSIVE:
+            again = plan.look_again(self.config.profile.second_look)
+            judged = judged_on(again, SECOND_LOOK) if again is not None else judged
         return judged
 
-    def accept(self, reading: Reading) -> Callable[[dict[str, Any]], bool] | None:
-        if self.claim.constraint is None:
+    def accept(self, reading: Reading) -> Callable[[Mapping[str, Any]], bool] | None:
+        constraint = self.claim.constraint
+        if constraint is None:
             return None
-        return lambda params: bool(self.claim.constraint({**params, **reading.params}))
+        return lambda params: bool(constraint({**params, **reading.params}))
 
-    def check_reading(self, reading: Reading, formulas: list[Callable[[Params], Any]]) -> list[FormulaOutcome]:
-        """Every formula judged on the reading's points; formulas[0] is the stated one."""
+    def check_reading(self, reading: Reading, candidates: list[Candidate]) -> list[FormulaOutcome]:
+        """Every candidate formula (the stated one among them) judged on the reading's points."""
         dims = [d for d in self.dims if d.name not in reading.params]
         accept = self.accept(reading)
-        outcomes = [FormulaOutcome() for _ in formulas]
+        outcomes = [FormulaOutcome(candidate.role) for candidate in candidates]
+        stated = _stated(candidates, outcomes)
+        self.budget.start_reading()
 
         position: dict[str, int] = {}  # point (without the reading's parameters) -> its place in every outcome
 
-        def evaluate(params: dict[str, Any], origin: str) -> list[Judged]:
+        def evaluate(params: Mapping[str, Any], origin: str) -> list[Judged]:
             """Every formula judged at a point, once: a point met again returns its first judgement."""
             params = {k: v for k, v in params.items() if k not in reading.params}
             key = json.dumps(canonical(params))
             if key not in position:  # recorded once judged: a judgement that raises is raised again if met again
-                judged_point = self.judge_point(formulas, reading, params, origin)
-                position[key] = len(outcomes[0].points)
+                judged_point = self.judge_point(candidates, reading, params, origin)
+                position[key] = len(stated.points)
                 for outcome, judged in zip(outcomes, judged_point):
                     outcome.points.append(judged)
             return [outcome.points[position[key]] for outcome in outcomes]
@@ -241,21 +310,28 @@ class ClaimChecker:
         if not planned:
             raise ClaimError(f"no point of the domain satisfies the claim's constraint under reading {reading.name!r} "
                              f"(none of the space-filling points did): check `constraint=`")
-        for params, origin in planned:
+        first = sum(origin != "explore" for _, origin in planned) or 1  # these measure what a point costs
+        for params, origin in planned[:first]:
             evaluate(params, origin)
-        for index in range(len(formulas)):
-            if index == 0 or not any(j.verdict.verdict == REFUTED for j in outcomes[index].points):
-                self._targeted(reading, dims, accept, index, evaluate)
+        explore, examples = self.budget.further(self.explore, self.examples, planned=len(planned) - first,
+                                                replicates=[j.measurement.samples for j in stated.points])
+        for params, origin in planned[first:] if explore == self.explore else [
+                (params, "explore") for params in space_filling(dims, explore, seed=explore_seed, accept=accept,
+                                                                fixed=reading.params)]:
+            evaluate(params, origin)
+        for index, outcome in enumerate(outcomes):  # the index keys the search's seed
+            if outcome.role is FormulaRole.STATED or not any(j.verdict.verdict == REFUTED for j in outcome.points):
+                self._targeted(reading, dims, accept, index, evaluate, examples)
         for outcome in outcomes:
             outcome.settle()
-        stated = outcomes[0]
         if stated.verdict == REFUTED and self.config.profile.shrink > 0:
-            stated.counterexample = self._shrink(formulas[0], reading, dims, accept, stated.counterexample)
+            stated.counterexample = self._shrink(_stated(candidates, candidates), reading, dims, accept,
+                                                 stated.counterexample)
         return outcomes
 
-    def _targeted(self, reading: Reading, dims: list[Dimension], accept, index: int, evaluate) -> None:
-        """hypothesis, steered toward the smallest margin of formula ``index``, until it refutes."""
-        if self.examples <= 0 or not dims:
+    def _targeted(self, reading: Reading, dims: list[Dimension], accept, index: int, evaluate, examples: int) -> None:
+        """hypothesis, steered toward the smallest margin of the reading's formula ``index``, until it refutes."""
+        if examples <= 0 or not dims:
             return
 
         def refutes(params: dict[str, Any]) -> bool:
@@ -267,18 +343,18 @@ class ClaimChecker:
             return judged.verdict.verdict == REFUTED
 
         settings = hypothesis.settings(
-            max_examples=self.examples, database=None, deadline=None, derandomize=False,
+            max_examples=examples, database=None, deadline=None, derandomize=False,
             suppress_health_check=list(hypothesis.HealthCheck),
             phases=[hypothesis.Phase.generate, hypothesis.Phase.target])
         seed = point_seed(self.config.seed, self.claim.key, reading.name, {"formula": index})
         try:
-            with _independent_of_loaded_modules():
-                hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
-                                random=random.Random(seed))
+            # the same points in every process for the same seed: strategy_of draws positions as coin flips
+            hypothesis.find(strategy_of(dims, accept, reading.params), refutes, settings=settings,
+                            random=random.Random(seed))
         except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable):
             pass
 
-    def _shrink(self, formula, reading: Reading, dims: list[Dimension], accept, first: Judged) -> Judged:
+    def _shrink(self, stated: Candidate, reading: Reading, dims: list[Dimension], accept, first: Judged) -> Judged:
         """The first refuting point, simplified while it still refutes. A check that raises while
         shrinking stops it: the simplest refutation found before is kept, and the error is kept in
         ``shrink_errors`` to be reported beside it."""
@@ -287,7 +363,7 @@ class ClaimChecker:
 
         def still_fails(params: dict[str, Any]) -> bool:
             nonlocal best
-            judged = self.judge(formula, reading, params, "shrink")
+            [judged] = self.judge_point([stated], reading, params, "shrink", second_look=False)
             if judged.verdict.verdict == REFUTED:
                 best = judged
                 return True
@@ -298,24 +374,6 @@ class ClaimChecker:
         except CHECK_ERRORS as error:
             self.shrink_errors.append((f"{type(error).__name__}: {error}", traceback.format_exc()))
         return best
-
-
-@contextlib.contextmanager
-def _independent_of_loaded_modules() -> Iterator[None]:
-    """hypothesis also tries constants it finds in the source of the loaded modules; which modules
-    are loaded differs between a command-line run, pytest and a Dask worker, so the targeted search
-    turns that off, to search the same points in every process for the same seed."""
-    try:
-        from hypothesis.internal.conjecture.providers import HypothesisProvider
-    except ImportError:  # pragma: no cover - a hypothesis without source constants
-        yield
-        return
-    if not hasattr(HypothesisProvider, "_maybe_draw_constant"):  # pragma: no cover
-        yield
-        return
-    with mock.patch.object(HypothesisProvider, "_maybe_draw_constant", lambda self, *args, **kwargs: None):
-        yield
-
 
 
 # ---- the claim's result -------------------------------------------------------------------------
@@ -337,17 +395,35 @@ def check_claim(claim: Claim, config: RunConfig, *, cache: MeasurementCache | No
         resolution=claim.resolution, atol=claim.atol,
         readings=[ReadingVerdict(r.name, r.description, INCONCLUSIVE) for r in claim.readings],
         mutants=[Mutant(m.statement, INCONCLUSIVE) for m in claim.mutants],
-        figure=claim.figure, device=str(config.device))
+        figure=claim.figure, device=str(config.device),
+        stated_latex=claim.stated.latex if isinstance(claim.stated, Expression) else None)
     try:
         _judge_claim(claim, checker, result)
+        result.exact = [entry.evidence(claim, result) for entry in claim.exact]
     except CHECK_ERRORS as error:  # reported in the result, with its traceback
         result.verdict_reason = f"the check failed: {type(error).__name__}: {error}"
         result.error = traceback.format_exc()
     else:
         _report_shrink_errors(checker, result)
+    if note := checker.budget.note():  # what the time budget left out
+        result.verdict_reason += f" ({note})"
+        result.coverage = dataclasses.replace(result.coverage, budget=note) if result.coverage is not None else None
     result.samples = checker.samples
+    result.replicates_saved = checker.replicates_saved
     result.seconds = round(time.perf_counter() - start, 3)
     return result
+
+
+def look_shares(config: RunConfig) -> str:
+    """How a point's share of α is split over its looks, in words (for the run's ``alpha_split``)."""
+    shares = [(PILOT_LOOK_SHARE if config.pilot_look else 0.0, "its pilot look, which only refutes"),
+              (SECOND_LOOK_SHARE if config.profile.second_look else 0.0, "a second look")]
+    taken = [(share, look) for share, look in shares if share > 0]
+    if not taken:
+        return ""
+    planned = 1.0 - sum(share for share, _ in taken)
+    return "; a point’s share goes " + "; ".join([f"{planned:g} to its planned look"] + [
+        f"{share:g} to {look}" for share, look in taken])
 
 
 def _report_shrink_errors(checker: ClaimChecker, result: ClaimResult) -> None:
@@ -361,22 +437,12 @@ def _report_shrink_errors(checker: ClaimChecker, result: ClaimResult) -> None:
 
 def _judge_claim(claim: Claim, checker: ClaimChecker, result: ClaimResult) -> None:
     """The verdicts of the stated formula, the mutants and the alternatives, reading by reading."""
-    formulas: list[Formula] = [Formula(claim.statement, claim.stated), *claim.mutants, *claim.alternatives]
-    by_reading: dict[str, list[FormulaOutcome | None]] = {}
+    formulas = candidates(claim)
     for reading in claim.readings:
-        applies = [i for i, f in enumerate(formulas) if i <= len(claim.mutants) or f.reading in (None, reading.name)]
-        outcomes = checker.check_reading(reading, [formulas[i].value for i in applies])
-        by_reading[reading.name] = [None] * len(formulas)
-        for i, outcome in zip(applies, outcomes):
-            by_reading[reading.name][i] = outcome
-
-    def outcomes_of(index: int) -> dict[str, FormulaOutcome]:
-        return {name: outcomes[index] for name, outcomes in by_reading.items() if outcomes[index] is not None}
-
-    def verdict_of(index: int) -> str:
-        return combine({name: outcome.verdict for name, outcome in outcomes_of(index).items()})[0]
-
-    stated = outcomes_of(0)
+        applying = [candidate for candidate in formulas if candidate.applies(reading)]
+        for candidate, outcome in zip(applying, checker.check_reading(reading, applying)):
+            candidate.outcomes[reading.name] = outcome
+    stated = _stated(formulas, formulas).outcomes
     points = [j for outcome in stated.values() for j in outcome.points]
     effects = {id(j): _effect(claim, j) for j in points}
 
@@ -400,10 +466,10 @@ def _judge_claim(claim: Claim, checker: ClaimChecker, result: ClaimResult) -> No
     result.coverage = _coverage(checker.dims, points)
     material = any(weighed(j) == REFUTED for j in points)  # a convention whose difference shows away from the defaults
     result.counterexample = _first_counterexample(claim, stated) if kind != CONVENTION or material else None
-    result.mutants = [Mutant(m.statement, verdict_of(i), _first_counterexample(claim, outcomes_of(i)))
-                      for i, m in enumerate(claim.mutants, start=1)]
-    result.alternatives = [Alternative(a.statement, verdict_of(i), a.reading)
-                           for i, a in enumerate(claim.alternatives, start=len(claim.mutants) + 1)]
+    result.mutants = [Mutant(c.formula.statement, c.verdict, _first_counterexample(claim, c.outcomes))
+                      for c in formulas if c.role is FormulaRole.MUTANT]
+    result.alternatives = [Alternative(c.formula.statement, c.verdict, c.formula.reading)
+                           for c in formulas if c.role is FormulaRole.ALTERNATIVE]
     named = _named_convention(claim, result)
     if kind == ERRATUM and named is not None:  # the document follows another named convention, which agrees
         kind, result.verdict = CONVENTION, CONFIRMED
@@ -419,14 +485,16 @@ def _coverage(dims: list[Dimension], points: list[Judged]) -> Coverage:
     parameters: dict[str, Any] = {}
     for d in dims:
         values = [j.params[d.name] for j in points if d.name in j.params]
-        if d.kind in ("int", "float") and values:
+        if d.kind in ("int", "float") and not d.dependent and values:
             parameters[d.name] = {"min": plain(min(values)), "max": plain(max(values)),
                                   "domain": [plain(d.low), plain(d.high)]}
         elif d.kind == "choice":
             parameters[d.name] = {"values": len({json.dumps(plain(v)) for v in values}), "of": len(d.choices)}
-    by_origin = {origin: sum(j.origin == origin for j in points)
-                 for origin in ("representative", "design", "explore", "targeted", "shrink")}
-    return Coverage(points=len(points), **by_origin, parameters=parameters)
+    def count(origin: str) -> int:
+        return sum(j.origin == origin for j in points)
+
+    return Coverage(points=len(points), design=count("design"), explore=count("explore"), targeted=count("targeted"),
+                    shrink=count("shrink"), representative=count("representative"), parameters=parameters)
 
 
 def _first_counterexample(claim: Claim, outcomes: Mapping[str, FormulaOutcome]) -> Counterexample | None:
@@ -443,7 +511,7 @@ def _point(claim: Claim, judged: Judged, *, trace: bool) -> Point:
                  stated=plain(v.stated), ci_low=plain(v.ci_low), ci_high=plain(v.ci_high), se=plain(m.se),
                  detectable=plain(v.detectable), margin=plain(v.margin), samples=m.samples, verdict=v.verdict,
                  design=judged.design, origin=judged.origin, looks=judged.looks,
-                 trace=_trace(judged) if trace and m.trace is not None else None,
+                 trace=_trace(judged, m.trace) if trace and m.trace is not None else None,
                  index=v.index, band=plain(_band(claim, judged, v.stated)))
 
 
@@ -581,13 +649,12 @@ def _finding_reason(claim: Claim, result: ClaimResult, kind: str, largest: Effec
     return f"wrong {where}: {result.verdict_reason}"
 
 
-def _trace(judged: Judged) -> dict[str, Any]:
-    """A measurement's trace for trajectory figures. A trace may keep some elements of an array
+def _trace(judged: Judged, recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """A measurement's trace (``recorded``) for trajectory figures. A trace may keep some elements of an array
     measurement ("index"); the formula's values at the same elements are drawn beside them."""
-    m = judged.measurement
-    trace = {key: plain(val) for key, val in m.trace.items() if key != "index"}
+    trace = {key: plain(val) for key, val in recorded.items() if key != "index"}
     stated = np.asarray(plain(judged.formula_value), dtype=object)
     if "stated" not in trace and stated.ndim == 1:
-        index = m.trace.get("index")
+        index = recorded.get("index")
         trace["stated"] = plain(stated[np.asarray(index)] if index is not None else stated)
     return trace

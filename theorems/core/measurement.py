@@ -3,6 +3,8 @@
 - :class:`RunConfig`: the run's profile, seed, device, dtype, α and memory cap;
 - :class:`Context`: the device, the point's generator and the planned Monte Carlo mean, as a
   claim's ``measure(params, ctx)`` sees them;
+- :class:`SamplePlan`: one point's sample plan (its pilot, planned size, looks, replicates used and
+  cache entry);
 - :func:`point_seed`: every point's random numbers come from a generator seeded by (run seed,
   the claim's key, point), so a claim's result does not depend on which other claims ran, in what
   order, or where its code lives (module, function or file names);
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -26,7 +29,7 @@ import torch
 from theorems.core.claim import Claim, ClaimError, Measurement, Params
 from theorems.core.profiles import Profile
 from theorems.core.results import canonical, plain
-from theorems.core.stats import MonteCarlo
+from theorems.core.stats import Estimate, MonteCarlo
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,16 @@ class RunConfig:
     alpha: float = 0.01  # false-alarm budget of each claim
     max_bytes: int = 256 * 2**20  # memory cap of one Monte Carlo chunk
     requested_device: str | None = None  # as the user asked ("auto"): what distributed workers resolve
+    pilot_look: bool = True  # refute a point at its pilot look where that already decides it (SamplePlan)
+    budget: float | None = None  # seconds per claim: fewer further points where they cost more (core/budget.py)
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
         if self.max_bytes < 1:
             raise ValueError(f"max_bytes must be >= 1, got {self.max_bytes}")
+        if self.budget is not None and not (math.isfinite(self.budget) and self.budget > 0):
+            raise ValueError(f"budget must be a positive number of seconds per claim, got {self.budget}")
 
 
 @dataclass
@@ -56,8 +63,8 @@ class Context:
     dtype: torch.dtype
     generator: torch.Generator
     monte_carlo: MonteCarlo
-    plan: Callable[[Mapping[str, Any], Any], int] | None = None  # (quantities, pilot) -> replicates needed
-    planned: bool = False  # whether the measurement drew through mean(), so more replicates would narrow it
+    plan: Callable[[Mapping[str, Any], Estimate], int] | None = None  # (quantities, pilot) -> replicates needed:
+    # the point's SamplePlan.size when the engine measures
 
     @property
     def samples(self) -> int:
@@ -69,8 +76,7 @@ class Context:
         """Monte Carlo mean of ``draw``'s replicate statistics, as a Measurement: a pilot, then as
         many replicates as the point needs to resolve the stated formula (within the cap)."""
         quantities = dict(quantities or {})
-        self.planned = True
-        plan = (lambda pilot: self.plan(quantities, pilot)) if self.plan is not None else None
+        plan = functools.partial(self.plan, quantities) if self.plan is not None else None  # pilot -> replicates
         estimate = self.monte_carlo.mean(draw, bytes_per_replicate=bytes_per_replicate, plan=plan)
         return Measurement(estimate.mean, se=estimate.se, samples=estimate.samples, quantities=quantities)
 
@@ -109,6 +115,128 @@ class MeasurementCache:
 
     def put(self, key: CacheKey, claim: Claim, measurement: Measurement) -> None:
         self._store[key] = (claim.id, measurement)
+
+
+# The looks at a point, each judged at its own share of the point's α (the engine splits it).
+PILOT_LOOK, PLANNED_LOOK, SECOND_LOOK = 0, 1, 2
+# A point has a pilot look only where its plan asks at least this many times the pilot: where the
+# look decides nothing, drawing the pilot again then costs at most a quarter more.
+PILOT_LOOK_RATIO = 4
+
+
+class SamplePlan:
+    """One point's sample plan for one claim: how many Monte Carlo replicates its measurement draws,
+    look by look, and which measurement the claim is judged on.
+
+    A measurement that draws through :meth:`Context.mean` starts with a pilot of
+    ``monte_carlo.pilot`` replicates; ``needed(quantities, pilot)`` (the engine's rule: enough
+    replicates to resolve the stated formula's band) then sizes it, within the cap, and
+    :meth:`MonteCarlo.mean` sizes it again from its larger sample. The looks, each judged at its
+    own share of the point's α:
+
+    - the **pilot look** (:data:`PILOT_LOOK`, group-sequential; only with ``config.pilot_look``):
+      where the plan asks at least ``PILOT_LOOK_RATIO`` pilots, the measurement stops at its pilot
+      and is judged on it. A point it refutes is decided there, without drawing more (it only ever
+      refutes early, never confirms); else :meth:`planned_look` measures the point again from its
+      seed, which draws the same pilot and continues it;
+    - the **planned look** (:data:`PLANNED_LOOK`): the pilot and the planned replicates. It is kept in
+      the run's :class:`MeasurementCache` under :attr:`key`, so a point met again is not measured
+      again;
+    - the **second look** (:data:`SECOND_LOOK`, :meth:`look_again`): where the planned look's
+      interval straddles the band, the point measured again with ``factor`` times the replicates.
+
+    Every look draws the point's own random stream, so whether a look was taken never changes what
+    a later look measures: by Bonferroni over the looks, a point's false-alarm rate is at most the
+    sum of its looks' shares. A deterministic measurement (one that does not draw through
+    ``ctx.mean``) has one look.
+    """
+
+    def __init__(self, claim: Claim, point: Params, config: RunConfig, cache: MeasurementCache,
+                 needed: Callable[[Mapping[str, Any], Estimate], int], monte_carlo: MonteCarlo, *,
+                 on_measured: Callable[[], None] | None = None) -> None:
+        self.claim = claim
+        self.point = dict(point)
+        self.config = config
+        self.cache = cache
+        self.key = cache.key(claim, point)
+        self.needed = needed
+        self.monte_carlo = monte_carlo
+        self.on_measured = on_measured
+        self.drawn = False  # whether a measurement drew through ctx.mean, so that more replicates narrow it
+        self.look = PLANNED_LOOK  # the look of the measurement judged last
+        self.used = 0  # replicates behind the measurement the claim is judged on
+        self.planned = 0  # replicates the pilot look's plans asked for (the planned look, had it been drawn)
+        self.saved = 0  # replicates the pilot look saved: planned − used where it decided, −pilot where it did not
+        self._pilot: Measurement | None = None  # the pilot look's measurement, while it is the one judged
+        self._stop_at_pilot: bool | None = None  # while measuring a pilot look: whether a mean stopped at its pilot
+
+    def first_look(self) -> tuple[int, Measurement]:
+        """(look, measurement) the point is judged on first: the latest look's when the point was
+        measured before, else the pilot look's where the point has one, else the planned look's."""
+        if self._pilot is not None:
+            return PILOT_LOOK, self._pilot
+        cached = self.cache.get(self.key, self.claim)
+        if cached is not None:
+            return self.look, self._judged_on(cached, self.look)
+        if not self.config.pilot_look:
+            return PLANNED_LOOK, self._measure(self.monte_carlo)
+        self._stop_at_pilot, self.planned = False, 0
+        try:
+            measurement = self._measure(self.monte_carlo)
+            if not self._stop_at_pilot:  # no mean planned past PILOT_LOOK_RATIO pilots: this is the planned look
+                return PLANNED_LOOK, measurement
+        finally:
+            self._stop_at_pilot = None
+        self._pilot = measurement
+        self.saved = self.planned - measurement.samples
+        return PILOT_LOOK, self._judged_on(measurement, PILOT_LOOK)
+
+    def planned_look(self) -> Measurement:
+        """The planned look after a pilot look that decided nothing: measured again from the
+        point's seed (its pilot drawn again, so ``saved`` is minus the pilot)."""
+        pilot, self._pilot = self._pilot, None
+        self.saved = -pilot.samples if pilot is not None else 0
+        return self._measure(self.monte_carlo)
+
+    def look_again(self, factor: int) -> Measurement | None:
+        """The second look: the point measured again with ``factor`` times the replicates of the
+        planned look (within the cap); None where that draws nothing more (a deterministic
+        measurement, or one at the cap already)."""
+        more = min(self.monte_carlo.cap, factor * self.used)
+        if not (self.drawn and more > self.used):
+            return None
+        monte_carlo = MonteCarlo(pilot=more, cap=self.monte_carlo.cap, max_bytes=self.monte_carlo.max_bytes)
+        return self._measure(monte_carlo, SECOND_LOOK)
+
+    def size(self, quantities: Mapping[str, Any], pilot: Estimate) -> int:
+        """Replicates the point needs, from a mean's sample so far (:attr:`Context.plan`). While
+        measuring a pilot look, a mean whose first plan asks ``PILOT_LOOK_RATIO`` pilots or more
+        stops at its pilot, and so does every mean after it."""
+        self.drawn = True
+        needed = self.needed(quantities, pilot)
+        if self._stop_at_pilot is None or pilot.samples > self.monte_carlo.pilot:  # not a pilot look's first plan
+            return needed
+        planned = min(self.monte_carlo.cap, max(needed, pilot.samples))
+        self.planned += planned
+        self._stop_at_pilot = self._stop_at_pilot or planned >= PILOT_LOOK_RATIO * pilot.samples
+        return pilot.samples if self._stop_at_pilot else needed
+
+    def _measure(self, monte_carlo: MonteCarlo, look: int = PLANNED_LOOK) -> Measurement:
+        """The claim's measurement at the point, drawn from the point's seed with ``monte_carlo``;
+        kept in the cache unless it stopped at a pilot look."""
+        generator = torch.Generator(device=self.config.device)
+        generator.manual_seed(point_seed(self.config.seed, self.claim.key, "", self.point))
+        ctx = Context(self.config.device, self.config.dtype, generator, monte_carlo, plan=self.size)
+        measurement = validate(self.claim, self.claim.measure(self.point, ctx))
+        if not self._stop_at_pilot:
+            self.cache.put(self.key, self.claim, measurement)
+        if self.on_measured is not None:
+            self.on_measured()
+        return self._judged_on(measurement, look)
+
+    def _judged_on(self, measurement: Measurement, look: int) -> Measurement:
+        self.used, self.look = measurement.samples, look
+        return measurement
 
 
 def validate(claim: Claim, measurement: Any) -> Measurement:

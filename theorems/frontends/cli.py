@@ -14,17 +14,27 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 import textwrap
+import threading
 from pathlib import Path
 
 from theorems.core import __version__
 from theorems.core.claim import REGISTRY, Claim
-from theorems.runs.executors import ClusterFailed
 from theorems.core.profiles import PROFILES
-from theorems.runs.outputs import OutputError, check_name, check_output_file, check_writable, default_out_dir, write_file, write_outputs, write_table
+from theorems.core.verdict import Verdict
 from theorems.runs.config import UsageError, make_config
+from theorems.runs.executors import ClusterFailed
 from theorems.runs.loading import load_catalogue, load_claims_file, select_claims
+from theorems.runs.outputs import (
+    OutputError,
+    check_name,
+    check_output_file,
+    check_writable,
+    default_out_dir,
+    write_file,
+    write_outputs,
+    write_table,
+)
 from theorems.runs.runner import run_claims
 
 REPORTS_ROOT = Path("reports")
@@ -69,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-memory", type=float, default=256, metavar="MIB",
                      help="memory cap of one Monte Carlo chunk in MiB (default 256)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--budget", type=float, metavar="SECONDS",
+                     help="time budget per claim: where points cost more, fewer space-filling and targeted points "
+                          "(never fewer than the claim's own); the result says what it left out")
     run.add_argument("--fail-on", type=_verdict_list, default=(), metavar="VERDICTS",
                      help="exit 3 when a claim has one of these verdicts, e.g. refuted,inconclusive (for CI)")
     run.add_argument("--junit", type=Path, metavar="FILE",
@@ -99,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--profile", choices=list(PROFILES), help="with --catalogue: the profile (default standard)")
     bench.add_argument("--claims", action="append", metavar="PATTERN",
                        help="with --catalogue: glob on claim id or inventory ID, as for run; repeatable")
+    bench.add_argument("--claims-file", help="time the claims of this Python file per claim (as --catalogue does)")
+    bench.add_argument("--budget", type=float, metavar="SECONDS",
+                       help="with --catalogue or --claims-file: time each claim without and with this time budget "
+                            "per claim, side by side")
     bench.add_argument("--csv", type=Path, help="also write the table to this CSV file")
 
     lint = commands.add_parser("lint", help="find a claims file's mistakes in seconds, before a long run "
@@ -108,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-VERDICTS = ("confirmed", "refuted", "conditional", "inconclusive")
+VERDICTS = tuple(Verdict)
 FAILED_ON = 3  # the exit status of `run --fail-on` when a listed verdict occurs
 
 
@@ -329,7 +346,7 @@ def _show(claim: Claim) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = make_config(profile=args.profile, seed=args.seed, device=args.device, dtype=args.dtype,
-                         alpha=args.alpha, max_memory_mib=args.max_memory)
+                         alpha=args.alpha, max_memory_mib=args.max_memory, budget=args.budget)
     claims = select_claims(args.claims, _pool(args), claims_file=args.claims_file)
     out_dir = args.out or default_out_dir(REPORTS_ROOT, config)
     check_writable(out_dir, fresh=args.out is None)
@@ -407,21 +424,39 @@ def _terminal_columns() -> int:
     return shutil.get_terminal_size(fallback=(0, 0)).columns
 
 
+def finished_line(result) -> str:
+    """A finished claim in one short line: verdict, id, seconds and sample size, e.g.
+    ``confirmed    d2l-var-mean  12.3 s  40 points × 8 000 replicates (3 looked twice; budget)``, where
+    replicates is the mean per point; a deterministic claim's points have no replicates to show."""
+    from theorems.core.budget import time_spent
+    from theorems.core.text import format_count
+
+    spent = time_spent(result)
+    size = f"{spent.points} points" + (f" × {format_count(round(spent.per_point))} replicates"
+                                       if spent.per_point > 1 else "")
+    notes = [f"{spent.looked_twice} looked twice"] if spent.looked_twice else []
+    if result.coverage is not None and result.coverage.budget:
+        notes.append("budget")
+    return (f"{result.verdict:<12} {result.id}  {spent.seconds:.1f} s  {size}"
+            + (f" ({'; '.join(notes)})" if notes else ""))
+
+
 def _progress(claims: list[Claim], *, quiet: bool):
     """Progress callbacks: a bar on a terminal; one line per finished claim otherwise (CI logs, pipes)."""
     nothing = lambda *args: None  # noqa: E731
     if quiet:
         return nothing, None, lambda claim, result: INTERRUPTS.check(), nothing
     if not sys.stderr.isatty():
-        def finished(claim: Claim, result) -> None:
+        def log_finished(claim: Claim, result) -> None:
             INTERRUPTS.check()
-            print(f"{result.verdict:<12} {claim.id}  ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
+            print(finished_line(result), file=sys.stderr, flush=True)
 
-        return nothing, None, finished, nothing
+        return nothing, None, log_finished, nothing
     from tqdm import tqdm
 
     sized = _terminal_columns() > 0  # a terminal that reports zero width (some CI consoles) gets 80 columns
-    bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80)
+    bar = tqdm(total=len(claims), unit="claim", file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 80,
+               nrows=None if sized else 20)  # tqdm hides a bar below a height it reads as -1 on such terminals
     points = 0
 
     def progress(claim: Claim) -> None:  # as each claim starts
@@ -435,6 +470,7 @@ def _progress(claims: list[Claim], *, quiet: bool):
 
     def finished(claim: Claim, result) -> None:
         INTERRUPTS.check()
+        bar.write(finished_line(result), file=sys.stderr)
         bar.update(1)
 
     return progress, on_point, finished, bar.close
@@ -462,10 +498,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from theorems.runs.bench import benchmark_catalogue, benchmark_minibatch_variance
+    from theorems.runs.bench import benchmark_budget, benchmark_catalogue, benchmark_minibatch_variance, benchmarked_claims
 
-    if not args.catalogue and (args.profile or args.claims):
-        raise UsageError("--profile and --claims choose what --catalogue times; add --catalogue")
+    per_claim = args.catalogue or args.claims_file is not None
+    if not per_claim and (args.profile or args.claims or args.budget is not None):
+        raise UsageError("--profile, --claims and --budget choose what --catalogue or --claims-file times; "
+                         "add --catalogue (or --claims-file FILE)")
     if args.examples < 1:
         raise UsageError(f"--examples must be >= 1, got {args.examples}")
     if args.repeats < 1:
@@ -473,10 +511,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.csv is not None:
         check_output_file(args.csv, "--csv")
     config = make_config(profile=args.profile or "standard", seed=0, device=args.device, dtype=args.dtype,
-                         max_memory_mib=args.max_memory)
-    if args.catalogue:
-        table = benchmark_catalogue(config, args.claims,
-                                    progress=lambda claim: print(f"{claim.id} …", file=sys.stderr, flush=True))
+                         max_memory_mib=args.max_memory, budget=args.budget)
+    progress = lambda claim: print(f"{claim.id} …", file=sys.stderr, flush=True)  # noqa: E731
+    if args.claims_file is not None:
+        check_name(Path(args.claims_file), "--claims-file")
+    if per_claim and args.budget is not None:
+        table = benchmark_budget(config, benchmarked_claims(args.claims, args.claims_file), args.budget,
+                                 claims_file=args.claims_file, progress=progress)
+    elif per_claim:
+        table = benchmark_catalogue(config, args.claims, claims_file=args.claims_file, progress=progress)
     else:
         table = benchmark_minibatch_variance(config, examples=args.examples, repeats=args.repeats)
     print(table.to_string(index=False))

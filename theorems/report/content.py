@@ -9,18 +9,56 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from theorems.report.document import (
-    Anchor, Block, Bullets, Card, Code, Heading, Image, Link, Paragraph, Seconds, Strong, Table, Text, Verdict,
-    github_slug,
+from theorems.core.budget import time_spent
+from theorems.core.results import (
+    Alternative,
+    ClaimResult,
+    Counterexample,
+    ExactEvidence,
+    Finding,
+    Point,
+    Results,
+    RowResult,
+    RunInfo,
 )
 from theorems.core.text import (
-    FINDING_VERDICTS, document_title, format_comparison, format_count, format_counterexample, format_counts, format_effect,
-    format_interval, format_measured, format_pair, format_params, format_tolerance, format_value, telling_point,
+    document_title,
+    format_comparison,
+    format_count,
+    format_counterexample,
+    format_counts,
+    format_effect,
+    format_interval,
+    format_measured,
+    format_pair,
+    format_params,
+    format_tolerance,
+    format_value,
+    telling_point,
     verdict_counts,
 )
-from theorems.core.results import Alternative, ClaimResult, Counterexample, Finding, Point, Results, RowResult, RunInfo
+from theorems.core.verdict import FINDING_VERDICTS, Verdict
+from theorems.report.document import (
+    Anchor,
+    Block,
+    Bullets,
+    Card,
+    Code,
+    Heading,
+    Image,
+    Link,
+    Paragraph,
+    Seconds,
+    Strong,
+    Table,
+    Text,
+    VerdictBadge,
+    github_slug,
+)
 
 MAX_EVIDENCE_ROWS = 30
+TIME_ROWS = 10  # the claims that took longest, listed where the time went
+TIME_HEADING = "Where the time went"
 SUMMARY_STATEMENT_CHARS = 160  # the summary shortens statements; findings and claim sections give them whole
 
 
@@ -32,10 +70,12 @@ def report_blocks(results: Results, figures: Mapping[str, tuple[str, bytes]]) ->
         *_contents(results),
         *_findings(claims),
         *errata_blocks(results.rows),
-        *_rows(results.rows),
+        *_rows(results.rows, claims),
         *_summary(claims),
+        *_time_spent(claims),
         Heading(2, ["Claims"], "claims"),
-        *[block for claim in claims for block in _claim_section(claim, figures.get(claim.id))],
+        *[block for claim in claims
+          for block in _claim_section(claim, figures.get(claim.id), figures.get(exact_figure_key(claim.id)))],
     ]
 
 
@@ -105,7 +145,7 @@ def _header(run: RunInfo, claims: Sequence[ClaimResult]) -> list[Block]:
 def _contents(results: Results) -> list[Block]:
     """Links to each part of the report, then one entry per document: its rows (each row id links to its
     line of the rows table) and the claims taken from it."""
-    sections = ["Findings", "Errata", *(["Rows"] if results.rows else []), "Summary", "Claims"]
+    sections = ["Findings", "Errata", *(["Rows"] if results.rows else []), "Summary", TIME_HEADING, "Claims"]
     items: list[Text] = [_joined([Link(name, github_slug(name)) for name in sections], " · ")]
     claims_of: dict[str, list[str]] = {}
     for claim in results.claims:
@@ -130,7 +170,7 @@ def _joined(parts: Sequence[Link], separator: str = ", ") -> Text:
 # ---- 2. findings --------------------------------------------------------------------------------
 def _findings(claims: Sequence[ClaimResult]) -> list[Block]:
     findings = [c for verdict in FINDING_VERDICTS for c in claims if c.verdict == verdict]
-    unknown = [c for c in claims if c.verdict not in (*FINDING_VERDICTS, "confirmed")]
+    unknown = [c for c in claims if c.verdict not in (*FINDING_VERDICTS, Verdict.CONFIRMED)]
     findings += unknown
     blocks: list[Block] = [Heading(2, ["Findings"], "findings")]
     if not findings:
@@ -176,21 +216,21 @@ def _finding(claim: ClaimResult) -> Card:
             name = "Counterexample" if is_counterexample else "Most telling point"
             items.append([Strong(f"{name}:"), " ", *_point_text(point, _several_readings(claim), claim.relation)])
     for alternative in claim.alternatives:
-        if alternative.verdict == "confirmed":
+        if alternative.verdict == Verdict.CONFIRMED:
             items.append(_alternative_text("Agrees instead with:", alternative, _several_readings(claim)))
     for alternative in claim.alternatives:
-        if alternative.verdict != "confirmed":
+        if alternative.verdict != Verdict.CONFIRMED:
             items.append(_alternative_text("Also compared with:", alternative, _several_readings(claim), show_verdict=True))
     items.append([Strong("Details:"), " ", Link(claim.id, _anchor(claim))])
     blocks: list[Block] = [
-        Heading(3, [claim.id, " ", Verdict(claim.verdict)]),
+        Heading(3, [claim.id, " ", VerdictBadge(claim.verdict)]),
         Paragraph([claim.title]),
         Bullets(items),
     ]
     if len(claim.readings) > 1:
         blocks.append(Table(
             ["Reading", "Verdict", "What it assumes"],
-            [[[r.name], [Verdict(r.verdict)], [r.description or "—"]] for r in claim.readings],
+            [[[r.name], [VerdictBadge(r.verdict)], [r.description or "—"]] for r in claim.readings],
         ))
     return Card(claim.verdict, blocks)
 
@@ -219,7 +259,7 @@ def _alternative_text(label: str, alternative: Alternative, with_reading: bool, 
     if with_reading and alternative.reading:
         text.append(f" (reading “{alternative.reading}”)")
     if show_verdict:
-        text += [" ", Verdict(alternative.verdict)]
+        text += [" ", VerdictBadge(alternative.verdict)]
     return text
 
 
@@ -262,7 +302,7 @@ def _counterexamples(finding: Finding) -> Text:
 
 
 # ---- 3. one verdict per inventory row, a table per document ------------------------------------
-def _rows(rows: Sequence[RowResult]) -> list[Block]:
+def _rows(rows: Sequence[RowResult], claims: Sequence[ClaimResult] = ()) -> list[Block]:
     if not rows:
         return []
     counts = verdict_counts(row.verdict for row in rows)
@@ -274,17 +314,41 @@ def _rows(rows: Sequence[RowResult]) -> list[Block]:
     for document, members in _by_document(rows).items():
         heading = _document_heading(document)
         blocks.append(Heading(3, [heading], github_slug(heading)))
-        blocks.append(Table(["Row", "Section", "Verdict", "Claims", "Evidence"], [
-            [[Anchor(row.id)], [row.section or "—"], [Verdict(row.verdict)],
+        blocks.append(Table(["Row", "Section", "Verdict", "Exact", "Claims", "Evidence"], [
+            [[Anchor(row.id)], [row.section or "—"], [VerdictBadge(row.verdict)], [_row_exact(row, claims)],
              _joined([Link(claim_id, github_slug(claim_id)) for claim_id in row.claims]),
              [row.evidence or "—"]]
             for row in members], css_class="rows"))
     return blocks
 
 
+def exact_figure_key(claim_id: str) -> str:
+    """The key of a claim's exact-evidence figure in ``report_blocks``' figures (beside its own figure)."""
+    return f"{claim_id} exact"
+
+
+def _row_exact(row: RowResult, claims: Sequence[ClaimResult]) -> str:
+    """The row's exact evidence in a few words: proved, disproved, worst case (with its slack), or —;
+    a disagreement with the measurement is always said."""
+    entries = [entry for claim in claims if claim.id in row.claims for entry in claim.exact
+               if entry.key.split()[0] == row.id]
+    return "; ".join(dict.fromkeys(_exact_word(entry) for entry in entries)) or "—"
+
+
+def _exact_word(entry: ExactEvidence) -> str:
+    if entry.method == "pep":
+        word = (f"worst case: bound slack {format_value(entry.ratio)}" if entry.ratio is not None
+                else "worst case not computed")
+    else:
+        word = entry.status.replace("_", " ")
+    if entry.agreement == "disagrees":
+        return f"{word} (DISAGREES with the measurement)"
+    return f"{word} (within resolution)" if entry.agreement == "within resolution" else word
+
+
 # ---- 4. summary ---------------------------------------------------------------------------------
 def _summary(claims: Sequence[ClaimResult]) -> list[Block]:
-    rows = []
+    rows: list[list[Text]] = []
     for claim in claims:
         point, is_counterexample = telling_point(claim)
         if point is None:
@@ -301,7 +365,7 @@ def _summary(claims: Sequence[ClaimResult]) -> list[Block]:
             [_inventory(claim)],
             [_source(claim)],
             [Code(_shorten(claim.statement, SUMMARY_STATEMENT_CHARS))],
-            [Verdict(claim.verdict)],
+            [VerdictBadge(claim.verdict)],
             telling,
             [format_count(claim.coverage.points) if claim.coverage is not None else "—"],
             [format_count(claim.samples) if claim.kind == "stochastic" else "—"],
@@ -314,13 +378,42 @@ def _summary(claims: Sequence[ClaimResult]) -> list[Block]:
     return [Heading(2, ["Summary"], "summary"), Table(header, rows, css_class="summary")]
 
 
+def _time_spent(claims: Sequence[ClaimResult]) -> list[Block]:
+    """The claims that took longest, each as points × replicates per point × seconds per replicate
+    (:func:`theorems.core.budget.time_spent`), and what a time budget left out."""
+    ranked = sorted(claims, key=lambda claim: -claim.seconds)  # stable: ties keep the run's order
+    shown = [(claim, time_spent(claim)) for claim in ranked[:TIME_ROWS]]
+    columns: list[tuple[str, Any]] = [
+        ("Claim", lambda claim, spent: Link(claim.id, _anchor(claim))),
+        ("Time", lambda claim, spent: Seconds(spent.seconds)),
+        ("Points", lambda claim, spent: format_count(spent.points)),
+        ("× replicates per point", lambda claim, spent: format_count(round(spent.per_point))),
+        ("× time per replicate", lambda claim, spent: Seconds(spent.per_replicate)),
+        ("Looked twice", lambda claim, spent: format_count(spent.looked_twice) if spent.looked_twice else ""),
+        ("Left out by the time budget", lambda claim, spent: claim.coverage.budget if claim.coverage else ""),
+    ]
+    columns = [(name, get) for name, get in columns if any(get(*row) != "" for row in shown)]  # drop empty ones
+    blocks: list[Block] = [
+        Heading(2, [TIME_HEADING], github_slug(TIME_HEADING)),
+        Paragraph(["A claim's time is its points × their mean Monte Carlo replicates (one for a deterministic "
+                   "point) × the time of one replicate (its time over its replicates). Longest first."]),
+        Table([name for name, _ in columns], [[[get(*row)] for _, get in columns] for row in shown],
+              css_class="time-spent")]
+    rest = ranked[TIME_ROWS:]
+    if rest:
+        blocks.append(Paragraph([f"{len(rest)} more claims took ", Seconds(sum(c.seconds for c in rest)), "."]))
+    return blocks
+
+
 # ---- 5. per claim -------------------------------------------------------------------------------
-def _claim_section(claim: ClaimResult, figure: tuple[str, bytes] | None) -> list[Block]:
+def _claim_section(claim: ClaimResult, figure: tuple[str, bytes] | None,
+                   exact_figure: tuple[str, bytes] | None = None) -> list[Block]:
     blocks: list[Block] = [
         Heading(3, [claim.id], _anchor(claim)),
-        Paragraph([Verdict(claim.verdict), " ", Strong(claim.title)]),
+        Paragraph([VerdictBadge(claim.verdict), " ", Strong(claim.title)]),
         Bullets([
             [Strong("Statement:"), " ", Code(claim.statement)],
+            *([[Strong("Formula:"), " ", Code(claim.stated_latex)]] if claim.stated_latex else []),
             [Strong("Source:"), f" {_source(claim)}; inventory IDs {_inventory(claim)}"],
             [Strong("Kind:"), f" {format_value(claim.kind)}; ", *_precision(claim), "; ",
              f"α = {format_value(claim.alpha)} (per point {format_value(claim.point_alpha)}); ",
@@ -334,20 +427,46 @@ def _claim_section(claim: ClaimResult, figure: tuple[str, bytes] | None) -> list
     if claim.alternatives:
         blocks += [Heading(4, ["Alternatives"]), Table(
             ["Statement", "Reading", "Verdict"],
-            [[[Code(a.statement)], [format_value(a.reading)], [Verdict(a.verdict)]] for a in claim.alternatives],
+            [[[Code(a.statement)], [format_value(a.reading)], [VerdictBadge(a.verdict)]] for a in claim.alternatives],
         )]
     blocks.append(Heading(4, ["Mutants"]))
     if claim.mutants:
         blocks.append(Table(
             ["Statement", "Verdict", "Counterexample"],
-            [[[Code(m.statement)], [Verdict(m.verdict)],
+            [[[Code(m.statement)], [VerdictBadge(m.verdict)],
               _point_text(m.counterexample, _several_readings(claim), claim.relation)
               if m.counterexample is not None else ["—"]]
              for m in claim.mutants],
         ))
     else:
         blocks.append(Paragraph(["No mutants."]))
-    return blocks + _evidence(claim)
+    return blocks + _exact(claim, exact_figure) + _evidence(claim)
+
+
+def _exact(claim: ClaimResult, figure: tuple[str, bytes] | None) -> list[Block]:
+    """The claim's exact evidence: each derivation or worst case, its agreement with the measurement, a
+    disproof's exact difference, then the typeset stated formula, derivations and tightness figure (the
+    typeset formula alone for a claim that writes it as an expression and has no exact evidence)."""
+    if not claim.exact:
+        return [Image(figure[0], figure[1], f"stated formula of {claim.id}")] if figure is not None else []
+    rows: list[list[Text]] = []
+    for entry in claim.exact:
+        if entry.difference:
+            detail: Text = ["stated − derived = ", Code(entry.difference)]
+        elif entry.method == "pep" and entry.ratio is not None:
+            detail = [f"worst case {format_value(entry.worst_case)}, bound {format_value(entry.bound)}, "
+                      f"slack {format_value(entry.ratio)}"]
+        else:
+            detail = ["—"]
+        rows.append([[entry.key], [format_value(entry.reading)], [f"{entry.status.replace('_', ' ')} ({entry.method})"],
+                     [entry.agreement, ": " if entry.agreement_note else "", entry.agreement_note], detail,
+                     [entry.note or "—"]])
+    blocks: list[Block] = [Heading(4, ["Exact evidence"]), Table(
+        ["Key", "Reading", "Status", "Agreement with the measurement", "Difference or worst case", "Note"], rows)]
+    if figure is not None:
+        path, png = figure
+        blocks.append(Image(path, png, f"exact evidence for {claim.id}"))
+    return blocks
 
 
 def _precision(claim: ClaimResult) -> Text:
@@ -371,7 +490,7 @@ def _coverage_text(claim: ClaimResult) -> Text:
 
 def _shown_evidence(evidence: Sequence[Point]) -> list[Point]:
     """At most MAX_EVIDENCE_ROWS points, refuted then inconclusive ones kept first, in their original order."""
-    priority = {"refuted": 0, "inconclusive": 1}
+    priority: dict[str, int] = {Verdict.REFUTED: 0, Verdict.INCONCLUSIVE: 1}
     ranked = sorted(range(len(evidence)), key=lambda i: (priority.get(evidence[i].verdict, 2), i))
     return [evidence[i] for i in sorted(ranked[:MAX_EVIDENCE_ROWS])]
 
@@ -399,7 +518,7 @@ def _evidence(claim: ClaimResult) -> list[Block]:
     ]
     # Drop columns with nothing to say (e.g. SE of deterministic points, intervals of labels).
     columns = [(name, get) for name, get in columns if any(get(p) != "—" for p in shown)]
-    rows = [[[get(p)] for _, get in columns] + [[Verdict(p.verdict)]] for p in shown]
+    rows = [[[get(p)] for _, get in columns] + [[VerdictBadge(p.verdict)]] for p in shown]
     blocks.append(Table([name for name, _ in columns] + ["Verdict"], rows))
     if len(shown) < len(evidence):
         omitted = len(evidence) - len(shown)

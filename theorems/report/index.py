@@ -16,8 +16,8 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from theorems.core.text import format_counts, format_value, verdict_counts
 from theorems.core.results import Results, ResultsError
+from theorems.core.text import format_counts, format_value, verdict_counts
 
 
 class SkippedRunWarning(UserWarning):

@@ -20,26 +20,34 @@ both sides of the ratio it lands in, and the median drops the repeats it does no
   example is one index drawn from Uniform(1, N) and one row of gradients read.
 
 The catalogue table (``benchmark_catalogue``): the seconds each claim takes at a profile, with
-the points and Monte Carlo replicates behind them, so a regression shows which claim got slower.
+the points and Monte Carlo replicates behind them, so a regression shows which claim got slower; of
+the catalogue or of a claims file's claims.
+
+The budget table (``benchmark_budget``): the same, for each claim without and with a time budget per
+claim (:mod:`theorems.core.budget`) side by side, with the time of one replicate: what the budget saves
+and what it leaves out.
 
 Both tables measure speed only; tests check their shape, never the figures.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
 
+from theorems.catalogue.kit import minibatch_bytes, minibatch_deviation_sampler
+from theorems.core.budget import time_spent
 from theorems.core.claim import Claim
 from theorems.core.measurement import Context, RunConfig
-from theorems.catalogue.kit import minibatch_bytes, minibatch_deviation_sampler
-from theorems.runs.loading import load_catalogue, select_claims
-from theorems.runs.runner import run_claims
 from theorems.core.stats import MonteCarlo
+from theorems.runs.loading import load_catalogue, load_claims_file, select_claims
+from theorems.runs.runner import run_claims
 
 BATCH_SIZES = (1, 4, 16, 64)
 PLATEAU_NUMBERS = 2**24  # randn numbers per call at the plateau (capped by max_bytes)
@@ -104,7 +112,7 @@ def benchmark_minibatch_variance(config: RunConfig, *, examples: int = 2**24, re
                           (draw, max(1, examples // batch), chunk)]
     for work, _, chunk in (timing for triple in timings.values() for timing in triple):
         work(chunk).sum().item()  # warm-up: first calls, the allocator, caches
-    rates = {batch: [] for batch in batch_sizes}  # batch size -> per repeat (plateau, randn, sampler) rates
+    rates: dict[int, list[list[float]]] = {batch: [] for batch in batch_sizes}  # batch size -> per repeat (plateau, randn, sampler) rates
     for _ in range(repeats):
         for batch, triple in timings.items():
             rates[batch].append([_rate(work, total=total, chunk=chunk) for work, total, chunk in triple])
@@ -130,19 +138,51 @@ def benchmark_minibatch_variance(config: RunConfig, *, examples: int = 2**24, re
     return pd.DataFrame(rows)
 
 
-def benchmark_catalogue(config: RunConfig, patterns: Sequence[str] | None = None, *,
-                        progress: Callable[[Claim], object] | None = None) -> pd.DataFrame:
-    """One row per claim of the catalogue (those matching ``patterns``) run at ``config``'s profile:
-    its seconds, share of the total, evidence points, Monte Carlo replicates and verdict; then a
-    ``total`` row with the run's seconds."""
+def benchmarked_claims(patterns: Sequence[str] | None = None, claims_file: str | None = None) -> list[Claim]:
+    """The claims matching ``patterns`` (all when None): of ``claims_file``, else of the catalogue."""
+    if claims_file is not None:
+        return select_claims(patterns, load_claims_file(claims_file), claims_file=claims_file)
     load_catalogue()
-    results = run_claims(select_claims(patterns), config, progress=progress)
+    return select_claims(patterns)
+
+
+def benchmark_catalogue(config: RunConfig, patterns: Sequence[str] | None = None, *, claims_file: str | None = None,
+                        progress: Callable[[Claim], object] | None = None) -> pd.DataFrame:
+    """One row per claim of the catalogue, or of ``claims_file`` (those matching ``patterns``), run at
+    ``config``'s profile: its seconds, share of the total, evidence points, Monte Carlo replicates and
+    verdict; then a ``total`` row with the run's seconds."""
+    claims = benchmarked_claims(patterns, claims_file)
+    results = run_claims(claims, config, claims_file=claims_file, progress=progress)
     total = results.run.seconds
-    rows = [{"claim": claim.id, "seconds": claim.seconds, "share": claim.seconds / total,
-             "points": len(claim.evidence), "samples": claim.samples, "verdict": claim.verdict}
-            for claim in results.claims]
+    rows: list[dict[str, Any]] = [
+        {"claim": claim.id, "seconds": claim.seconds, "share": claim.seconds / total,
+         "points": len(claim.evidence), "samples": claim.samples, "verdict": claim.verdict}
+        for claim in results.claims]
     rows.append({"claim": "total", "seconds": total, "share": 1.0, "points": sum(r["points"] for r in rows),
                  "samples": sum(r["samples"] for r in rows), "verdict": ""})
     table = pd.DataFrame(rows)
     table["share"] = table["share"].round(3)
     return table.assign(profile=config.profile.name, device=str(config.device))
+
+
+def benchmark_budget(config: RunConfig, claims: Sequence[Claim], budget: float, *, claims_file: str | None = None,
+                     progress: Callable[[Claim], object] | None = None) -> pd.DataFrame:
+    """One row per claim, run at ``config`` without a budget and again with ``budget`` seconds per claim:
+    for each, its seconds, points, mean replicates per point, time of one replicate and verdict, and
+    the budget's note (what it left out); then a ``total`` row with the runs' seconds."""
+    def table(run_config: RunConfig) -> pd.DataFrame:
+        results = run_claims(claims, run_config, claims_file=claims_file, progress=progress)
+        rows: list[dict[str, Any]] = []
+        for claim in results.claims:
+            spent = time_spent(claim)
+            rows.append({"claim": claim.id, "seconds": claim.seconds, "points": spent.points,
+                         "replicates/point": round(spent.per_point), "s/replicate": spent.per_replicate,
+                         "verdict": claim.verdict, "left out": claim.coverage.budget if claim.coverage else ""})
+        rows.append({"claim": "total", "seconds": results.run.seconds, "points": sum(r["points"] for r in rows),
+                     "replicates/point": None, "s/replicate": None, "verdict": "", "left out": ""})
+        return pd.DataFrame(rows)
+
+    without = table(dataclasses.replace(config, budget=None)).drop(columns="left out")
+    within = table(dataclasses.replace(config, budget=budget))
+    merged = without.merge(within, on="claim", suffixes=("", f" ({budget:g} s)"), sort=False)
+    return merged.assign(profile=config.profile.name, device=str(config.device))

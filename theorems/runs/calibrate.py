@@ -17,8 +17,8 @@ import pandas as pd
 from theorems.core.claim import Claim
 from theorems.core.measurement import RunConfig
 from theorems.core.rows import row_table
-from theorems.runs.config import config_settings
 from theorems.core.stats import CONFIRMED, REFUTED, VERDICTS
+from theorems.runs.config import config_settings
 from theorems.runs.executors import Executor, OnDask, check_claims
 from theorems.runs.runner import run_claims
 

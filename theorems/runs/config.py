@@ -89,7 +89,7 @@ def check_threads() -> Iterator[None]:
 
 
 def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32", alpha: float = 0.01,
-                max_memory_mib: float = 256) -> RunConfig:
+                max_memory_mib: float = 256, budget: float | None = None) -> RunConfig:
     """Validate the run's parameters and build its configuration."""
     import torch
 
@@ -106,8 +106,11 @@ def make_config(*, profile: str, seed: int, device: str, dtype: str = "float32",
     dtypes = {"float32": torch.float32, "float64": torch.float64}
     if dtype not in dtypes:
         raise UsageError(f"dtype must be float32 or float64, got {dtype!r}")
+    if budget is not None and not (math.isfinite(budget) and budget > 0):
+        raise UsageError(f"--budget must be a positive number of seconds per claim, got {budget}")
     return RunConfig(profile=PROFILES[profile], seed=seed, device=resolve_device(device),
-                     dtype=dtypes[dtype], alpha=alpha, max_bytes=int(max_memory_mib * 2**20), requested_device=device)
+                     dtype=dtypes[dtype], alpha=alpha, max_bytes=int(max_memory_mib * 2**20), requested_device=device,
+                     budget=budget)
 
 
 def config_settings(config: RunConfig) -> dict[str, Any]:
@@ -115,7 +118,7 @@ def config_settings(config: RunConfig) -> dict[str, Any]:
     return {"profile": config.profile.name, "seed": config.seed,
             "device": config.requested_device or str(config.device),
             "dtype": str(config.dtype).removeprefix("torch."), "alpha": config.alpha,
-            "max_memory_mib": config.max_bytes / 2**20}
+            "max_memory_mib": config.max_bytes / 2**20, "budget": config.budget}
 
 
 def git_revision() -> str | None:

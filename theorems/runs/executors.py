@@ -244,9 +244,10 @@ def check_claims(dask_client: Any, tasks: Sequence[tuple[Claim, Mapping[str, Any
     results: list[ClaimResult | None] = [None] * len(futures)
     for future in _completed(dask_client, futures, wait=worker_wait()):
         index = index_of[future.key]
-        results[index], name = _result(dask_client, future, tasks[index][0])
+        result, name = _result(dask_client, future, tasks[index][0])
+        results[index] = result
         if finished is not None:
-            finished(index, results[index], name)
+            finished(index, result, name)
     return results  # type: ignore[return-value]
 
 

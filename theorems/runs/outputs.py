@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import re
 import shutil
-import signal
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path

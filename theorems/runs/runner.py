@@ -48,10 +48,11 @@ def assemble_results(claims: list[ClaimResult], config: RunConfig, *, started: d
     import numpy as np
     import torch
 
+    from theorems.core.engine import look_shares
     from theorems.core.results import Results, RunInfo
     from theorems.core.rows import row_table
 
-    looks = ", 0.9 of a point’s share for its first look and 0.1 for a second" if config.profile.second_look else ""
+    looks = look_shares(config)
     run = RunInfo(
         seed=config.seed, profile=config.profile.name, device=str(config.device),
         device_name=device_names or device_name(config.device),
