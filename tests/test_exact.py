@@ -38,7 +38,7 @@ alpha = sp.IndexedBase("alpha")
 
 def test_to_json_has_exactly_the_results_keys():
     record = Derivation("proved", steps=("a = a", "b = b")).to_json()
-    assert set(record) == {"status", "method", "latex", "difference", "note", "worst_case", "bound", "ratio"}
+    assert set(record) == {"status", "method", "latex", "difference", "note", "worst_case", "bound", "ratio", "curve"}
     assert record["latex"] == "a = a\nb = b"
 
 

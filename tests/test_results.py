@@ -8,8 +8,21 @@ import pytest
 
 from theorems.core.claim import Figure, Source
 from theorems.core.results import (
-    SCHEMA_VERSION, ClaimResult, Counterexample, Coverage, DecidedBy, Mutant, Point, ReadingVerdict, Results,
-    ResultsError, RowResult, RunInfo, decode, encode, plain,
+    SCHEMA_VERSION,
+    ClaimResult,
+    Counterexample,
+    Coverage,
+    DecidedBy,
+    Mutant,
+    Point,
+    ReadingVerdict,
+    Results,
+    ResultsError,
+    RowResult,
+    RunInfo,
+    decode,
+    encode,
+    plain,
 )
 
 

@@ -14,8 +14,10 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from theorems.catalogue.doc004_sgd_problems import exact_stationary_variance
 from theorems.core.exact import (
     Derivation,
+    Exact,
     all_of,
     bernoulli,
     compare,
@@ -818,3 +820,20 @@ LEFT_OUT: dict[str, str] = {
     "004-08 derivation lines": "minibatch-covariance-derivation reads each printed line of the solution; only the "
                                "final line (the row's statement) is derived",
 }
+
+# The derived formula as a function of a claim's point, where the claim computes it (an alternative): it
+# measures how large a disproof is where the Monte Carlo check confirmed the stated formula.
+VALUES: dict[str, Callable] = {
+    "004-09": exact_stationary_variance,
+    "004-10": exact_stationary_variance,
+}
+
+
+def exact_entries() -> dict[str, list[Exact]]:
+    """Each catalogue claim's derivations, by claim id (from CLAIMS: "claim-id" or "claim-id / reading")."""
+    entries: dict[str, list[Exact]] = {}
+    for key, targets in CLAIMS.items():
+        for target in targets:
+            claim_id, _, reading = target.partition(" / ")
+            entries.setdefault(claim_id, []).append(Exact(key, DERIVATIONS[key], reading or None, VALUES.get(key)))
+    return entries

@@ -25,6 +25,9 @@ from fractions import Fraction
 
 import sympy as sp
 
+from theorems.core.results import ClaimResult, ExactEvidence, TightnessPoint
+from theorems.core.verdict import Verdict
+
 STATUSES = ("proved", "disproved", "not_applicable")
 METHODS = ("sympy", "pep")
 PROBE_VALUES = (Fraction(1, 2), Fraction(1, 3), 2, 3, Fraction(-1, 2), -3)  # tried in turn for a nonzero difference
@@ -50,6 +53,7 @@ class Derivation:
     worst_case: float | None = None
     bound: float | None = None
     ratio: float | None = None
+    curve: tuple[dict, ...] = ()  # pep: {"T", "step", "worst_case", "bound", "ratio"} over the table computed
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -65,9 +69,85 @@ class Derivation:
         return "\n".join(self.steps)
 
     def to_json(self) -> dict:
-        """The results.json record: status, method, latex, difference, note, worst_case, bound, ratio."""
+        """The results.json record: status, method, latex, difference, note, worst_case, bound, ratio, curve."""
         return {"status": self.status, "method": self.method, "latex": self.latex, "difference": self.difference,
-                "note": self.note, "worst_case": self.worst_case, "bound": self.bound, "ratio": self.ratio}
+                "note": self.note, "worst_case": self.worst_case, "bound": self.bound, "ratio": self.ratio,
+                "curve": [dict(point) for point in self.curve]}
+
+
+# --- a claim's exact evidence, computed when it is checked, and its agreement with the measurement ----
+
+AGREEMENTS = ("agrees", "within resolution", "disagrees", "undecided")  # ExactEvidence.agreement
+
+
+@dataclass(frozen=True)
+class Exact:
+    """One piece of a claim's exact evidence (``Claim.exact``): ``derive()`` returns a Derivation.
+
+    key: its name, an inventory row and qualifier ("000-16 without replacement"). reading: the claim's
+    reading it derives (None: every reading). value: the derived formula as a function of a point, when
+    the claim has one (e.g. an alternative); it measures the size of a disproof where the measurement
+    confirmed the stated formula, which is then "within resolution" rather than a disagreement.
+    """
+
+    key: str
+    derive: Callable[[], Derivation]
+    reading: str | None = None
+    value: Callable[[Mapping], float] | None = None
+
+    def evidence(self, claim, result: ClaimResult) -> ExactEvidence:
+        """The derivation as a results record, with its agreement with the claim's Monte Carlo verdicts."""
+        record = self.derive().to_json()
+        record["curve"] = [TightnessPoint(**point) for point in record["curve"]]
+        agreement, why = agreement_with(record["status"], self, claim, result)
+        return ExactEvidence(key=self.key, reading=self.reading, **record, agreement=agreement, agreement_note=why)
+
+
+def agreement_with(status: str, entry: Exact, claim, result: ClaimResult) -> tuple[str, str]:
+    """Whether the exact status and the measured verdicts say the same, reading by reading.
+
+    proved agrees with confirmed, disproved with refuted. A disproof that the measurement confirmed is
+    "within resolution" when the exact relative gap |derived − stated|/scale at every point evaluated
+    under that reading is at most the claim's resolution (it needs ``entry.value``), else a disagreement:
+    a defect in the derivation or in the check, which the report shows. Inconclusive readings and
+    not_applicable evidence decide nothing ("undecided")."""
+    verdicts = {r.name: r.verdict for r in result.readings if entry.reading in (None, r.name)}
+    if entry.reading is not None and not verdicts:
+        return "disagrees", f"the claim has no reading {entry.reading!r}"
+    decided = {name: v for name, v in verdicts.items() if v in (Verdict.CONFIRMED, Verdict.REFUTED)}
+    if status == "not_applicable" or not decided:
+        return "undecided", "no exact status or no decided Monte Carlo verdict to compare"
+    expected = Verdict.CONFIRMED if status == "proved" else Verdict.REFUTED
+    against = {name: v for name, v in decided.items() if v != expected}
+    if not against:
+        return "agrees", f"{status}; measured {expected} under {', '.join(decided)}"
+    if status == "proved":
+        return "disagrees", f"proved, but measured refuted under {', '.join(against)}"
+    gaps = {name: _largest_gap(entry, claim, result, name) for name in against}
+    wide = {name: gap for name, gap in gaps.items() if gap is None or gap > result.resolution}
+    shown = ", ".join(f"{name}: {'not measurable' if gap is None else f'{gap:.3g}'}" for name, gap in gaps.items())
+    if wide:
+        return "disagrees", f"disproved, but measured confirmed with exact relative gap {shown}"
+    return "within resolution", (f"disproved; measured confirmed where the exact relative gap is at most "
+                                 f"{shown} against the resolution {result.resolution:g}")
+
+
+def _largest_gap(entry: Exact, claim, result: ClaimResult, reading: str) -> float | None:
+    """max |value − stated|/scale over the points evaluated under ``reading`` (None without ``entry.value``
+    or where the value needs a measured quantity)."""
+    points = [point for point in result.evidence if point.reading == reading]
+    if entry.value is None or not points:
+        return None
+    params = {r.name: r.params for r in claim.readings}[reading]
+    gaps = []
+    for point in points:
+        p = {**point.params, **params}
+        try:
+            scale = abs(claim.scale(p)) if claim.scale is not None else abs(point.stated)
+            gaps.append(abs(entry.value(p) - point.stated) / scale)
+        except (KeyError, TypeError, ZeroDivisionError):
+            return None
+    return max(gaps)
 
 
 # --- comparing a stated expression with a derived one -----------------------------------------------
@@ -121,13 +201,13 @@ def _is_zero(diff) -> bool:
 def counterexample(diff) -> dict:
     """A point of small values at which the difference is nonzero: the concrete case a disproof names.
     The k-th plain symbol (in name order) gets probe + k (|probe| + k if it is nonnegative), or
-    ⌊|probe|⌋ + 2 + k if it is an integer (so sum limits are ≥ 2); sums are then expanded and their terms x_1, x_2, … get probe + k as well. Distinct
-    values keep a difference such as x − μ from vanishing by coincidence."""
+    ⌊|probe|⌋ + 2 + k if it is an integer (so sum limits are ≥ 2); sums are then expanded and their terms x_1, x_2, …
+    get probe + k as well. Distinct values keep a difference such as x − μ from vanishing by coincidence."""
     labels = {atom.base.label for atom in diff.atoms(sp.Indexed)}
     symbols = sorted((s for s in diff.free_symbols if isinstance(s, sp.Symbol) and s not in labels), key=str)
     for probe in PROBE_VALUES:
         start = sp.nsimplify(probe)
-        point = {s: sp.Integer(int(abs(probe)) + 2 + k) if s.is_integer else
+        point = {s: sp.Integer(abs(int(probe)) + 2 + k) if s.is_integer else
                  (abs(start) if s.is_nonnegative else start) + k for k, s in enumerate(symbols)}
         value = diff.subs(point).doit()
         terms = sorted(value.atoms(sp.Indexed), key=str)
@@ -172,7 +252,7 @@ def all_of(parts: Sequence[Derivation], note: str = "") -> Derivation:
     failed = [part for part in parts if part.status == "disproved"]
     if not failed:
         return Derivation("proved", steps=steps, note=note)
-    return Derivation("disproved", steps=steps, difference=r",\quad ".join(p.difference for p in failed),
+    return Derivation("disproved", steps=steps, difference=r",\quad ".join(p.difference for p in failed if p.difference),
                       note=" ".join([note, *(p.note for p in failed)]).strip())
 
 

@@ -65,7 +65,8 @@ class Point:
     design: bool  # a design point of the claim (drawn in figures) or one the search found
     origin: str  # design | explore | targeted | shrink
     trace: dict[str, Any] | None = None  # {"x": [...], "measured": [...], "stated": [...]} for trajectory figures
-    looks: int = 1  # 2: the first interval straddled the band, and this is the second, larger measurement
+    looks: int = 1  # 2: the first interval straddled the band, and this is the second, larger measurement;
+    # 0: refuted at the pilot look, without drawing the planned replicates
     index: int | None = None  # the element of an array measurement that estimate and stated are taken at
     band: float | None = None  # half-width of the band around stated that decides the point (the tolerance of a
     # deterministic one, at that element); None for behaviour labels
@@ -137,6 +138,7 @@ class Coverage:
     representative: int = 0  # the claim's representative points (the document's settings), judged first
     # per parameter: {"min", "max", "domain": [low, high]} for ranges, {"values", "of"} for choices
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget: str = ""  # what the claim's time budget (--budget) left out, when it left something out
 
 
 @dataclass
@@ -153,6 +155,37 @@ class Alternative:
     statement: str
     verdict: str
     reading: str | None = None
+
+
+@dataclass
+class TightnessPoint:
+    """A bound's exact worst case beside the document's bound, at T steps of size ηL (the bound's scale 1)."""
+
+    T: int
+    step: float  # ηL
+    worst_case: float | None  # None: not computed (PEPit not installed)
+    bound: float
+    ratio: float | None  # slack, >= 1 when the bound holds (bound/worst case, or worst case/bound for a lower bound)
+
+
+@dataclass
+class ExactEvidence:
+    """Exact evidence for a claim: a sympy derivation proving or disproving its formula, or a bound's worst
+    case by performance estimation (PEP); ``agreement`` compares it with the Monte Carlo verdict."""
+
+    key: str  # inventory row and qualifier, e.g. "000-16 without replacement"
+    reading: str | None  # the reading derived; None: the statement under every reading
+    status: str  # proved | disproved | not_applicable
+    method: str  # sympy | pep
+    latex: str  # the derivation, one LaTeX equation per line
+    difference: str | None = None  # LaTeX of stated − derived, for a sympy disproof
+    note: str = ""
+    worst_case: float | None = None  # pep: the tightest point of ``curve``
+    bound: float | None = None
+    ratio: float | None = None
+    curve: list[TightnessPoint] = field(default_factory=list)  # pep: the worst case against T (or ηL)
+    agreement: str = "undecided"  # agrees | within resolution | disagrees | undecided
+    agreement_note: str = ""
 
 
 @dataclass
@@ -183,8 +216,11 @@ class ClaimResult:
     mutants: list[Mutant] = field(default_factory=list)
     error: str | None = None  # the traceback of a check that raised (verdict inconclusive)
     samples: int = 0
+    replicates_saved: int = 0  # net replicates the pilot looks saved (engine.ClaimChecker.replicates_saved)
     seconds: float = 0.0
     finding: Finding | None = None  # what the verdict means for the document, when it is not simply confirmed
+    exact: list[ExactEvidence] = field(default_factory=list)  # derivations and worst cases (issue 22)
+    stated_latex: str | None = None  # the stated formula's LaTeX, when the claim writes it as an expression
 
 
 @dataclass
@@ -282,8 +318,10 @@ class Results:
 def plain(value: Any) -> Any:
     """A value as plain JSON: non-finite floats as the strings "inf", "-inf", "nan"; tensors and
     arrays as lists."""
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, str):
+        return str(value)  # a plain str, also for a Verdict (pickled to pytest-xdist's controller as JSON data)
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, int):
@@ -337,7 +375,7 @@ def decode(kind: Any, data: Any, where: str = "results") -> Any:
         _expect(isinstance(data, accepted) and (kind is bool or not isinstance(data, bool))
                 or (kind is float and data in NON_FINITE), description, data, where)
         return data
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         _expect(isinstance(data, Mapping), "an object", data, where)
         if kind is Results and data.get("schema_version") != SCHEMA_VERSION:
             raise ResultsError(f"schema_version {data.get('schema_version')!r}; this theorycheck reads "
@@ -354,8 +392,9 @@ def decode(kind: Any, data: Any, where: str = "results") -> Any:
 
 
 NON_FINITE = ("inf", "-inf", "nan")  # how :func:`plain` writes non-finite floats
-_PLAIN_TYPES = {str: (str, "a string"), int: (int, "an integer"), bool: (bool, "true or false"),
-                float: ((int, float), "a number (or one of the strings 'inf', '-inf', 'nan')")}
+_PLAIN_TYPES: dict[type, tuple[type | tuple[type, ...], str]] = {
+    str: (str, "a string"), int: (int, "an integer"), bool: (bool, "true or false"),
+    float: ((int, float), "a number (or one of the strings 'inf', '-inf', 'nan')")}
 
 
 def _decode_union(options: tuple[Any, ...], data: Any, where: str) -> Any:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from theorems.core.text import as_number, document_title, format_value
 
 if TYPE_CHECKING:
-    from theorems.core.results import Point, Results
     import pandas as pd
+
+    from theorems.core.results import Point, Results
 
 POINT_COLUMNS = [
     "claim", "point", "claim_verdict", "inventory_ids", "reading", "origin", "design", "index",

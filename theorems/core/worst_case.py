@@ -26,8 +26,11 @@ import dataclasses
 import importlib
 import math
 import numbers
+import typing
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+
+from theorems.core.exact import Derivation
 
 NOT_COMPUTED = "not computed: PEPit is not installed (pip install 'theorycheck[exact]')"
 PEP_RTOL = 1e-6  # relative precision of a solve: Clarabel's dual value is within ~1e-8 on these SDPs
@@ -35,7 +38,7 @@ FUNCTION_CLASSES = ("smooth convex", "convex quadratic")
 SENSES = ("upper", "lower")
 # Clarabel first (interior point, ~1e-8); SCS with tight tolerances where Clarabel fails or reports an
 # inaccurate solution (the convex-quadratic class from about T = 15 on).
-SOLVER_ATTEMPTS = (
+SOLVER_ATTEMPTS: tuple[tuple[str, dict[str, float]], ...] = (
     ("CLARABEL", {}),
     ("SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 200_000}),
 )
@@ -104,6 +107,23 @@ def worst_case_table(row: str, worst_case: Callable[[int, float], float], bound:
         worst, stated = worst_case(T, step), bound(T, step)
         records.append(WorstCase(row, T, step, worst, stated, slack_ratio(worst, stated, sense)))
     return tuple(records)
+
+
+def tightness(records: Sequence[WorstCase], note: str = "") -> Derivation:
+    """A bound row's table as exact evidence (method "pep"): proved when the bound holds at every (T, ηL)
+    computed, disproved when it fails at one, not_applicable when the worst case was not computed. Its
+    worst_case, bound and ratio are the tightest record's (smallest ratio: how close the bound comes to
+    the truth, or how far it fails); the curve is the whole table."""
+    curve = tuple({"T": r.T, "step": r.step, "worst_case": r.worst_case, "bound": r.bound, "ratio": r.ratio}
+                  for r in records)
+    computed = [r for r in records if r.ratio is not None]
+    if not computed:
+        return Derivation("not_applicable", "pep", note=" ".join([note, NOT_COMPUTED]).strip(), curve=curve)
+    tightest = min(computed, key=lambda r: typing.cast(float, r.ratio))  # computed: every ratio is set
+    status = "proved" if all(r.holds for r in computed) else "disproved"
+    at = f"tightest at T = {tightest.T}, ηL = {tightest.step:g}: bound/worst-case slack {tightest.ratio:.4g}"
+    return Derivation(status, "pep", note=f"{note} {at}.".strip(), worst_case=tightest.worst_case,
+                      bound=tightest.bound, ratio=tightest.ratio, curve=curve)
 
 
 # --- the PEPs ----------------------------------------------------------------------------------------

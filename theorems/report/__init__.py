@@ -24,11 +24,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from theorems.report.content import errata_blocks, report_blocks
-from theorems.report.document import Heading, Link, Paragraph, to_html, to_markdown
-from theorems.report.figures import render_figure
-from theorems.report.index import update_index
 from theorems.core.results import ClaimResult, Results
+from theorems.report.content import errata_blocks, exact_figure_key, report_blocks
+from theorems.report.document import Heading, Link, Paragraph, to_html, to_markdown
+from theorems.report.figures import render_exact_figure, render_figure
+from theorems.report.index import update_index
 
 __all__ = ["update_index", "write_report"]
 
@@ -57,6 +57,8 @@ def write_report(results: Results, out_dir: Path, *, processes: int = 1) -> list
         paths[claim.id] = path
     pngs = render_figures(results.claims, processes=processes)
     figures = {claim.id: (paths[claim.id], png) for claim, png in zip(results.claims, pngs)}
+    figures.update({exact_figure_key(claim.id): (paths[claim.id].removesuffix(".png") + "-exact.png", png)
+                    for claim in results.claims if (png := render_exact_figure(claim)) is not None})
 
     blocks = report_blocks(results, figures)
     markdown, html = out_dir / "report.md", out_dir / "report.html"

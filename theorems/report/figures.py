@@ -22,8 +22,8 @@ import io
 import math
 import re
 import textwrap
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.style
@@ -33,11 +33,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from theorems.core.claim import Figure as FigureSpec
-from theorems.core.text import as_number, format_params, format_value, is_label
 from theorems.core.results import ClaimResult, Point
+from theorems.core.text import as_number, format_params, format_value, is_label
+from theorems.core.verdict import Verdict
+
+if TYPE_CHECKING:  # matplotlib's names of its settings, for the type checker only
+    from matplotlib.typing import RcKeyType
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 4.0, 100
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
@@ -84,20 +88,20 @@ def _render(claim: ClaimResult, *, maths: bool) -> bytes:
     with matplotlib.style.context("default"), matplotlib.rc_context({**STYLE, "text.parse_math": maths}):
         figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN * len(panels)), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
-        legend = None
+        legends: list[tuple[Any, Any]] = []  # (handles, labels) per panel
         for index, points in enumerate(panels):
             axes = figure.add_subplot(len(panels), 1, index + 1)
             if traces:
                 entries = _draw_traces(axes, points, spec, claim, with_verdicts=len(panels) == 1)
             else:
                 entries = _draw_points(axes, points, spec, claim.relation)
-            legend = legend or entries
+            legends.append(entries)
             title = claim.id
             if len(panels) > 1:
-                refuted = sum(p.verdict == "refuted" for p in points)
+                refuted = sum(p.verdict == Verdict.REFUTED for p in points)
                 title += f": reading “{readings[index]}”, {refuted} of {len(points)} points refuted"
             axes.set_title(title)
-        _legend(figure, *legend, height=HEIGHT_IN * len(panels))
+        _legend(figure, *legends[0], height=HEIGHT_IN * len(panels))  # the first panel's entries
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
@@ -345,7 +349,7 @@ def _mark_point_verdicts(axes, evidence: Sequence[Point], xs: list[float], ys: l
     def where(verdict: str) -> list[int]:
         return [i for i, p in enumerate(evidence) if p.verdict == verdict and math.isfinite(ys[i])]
 
-    refuted, inconclusive = where("refuted"), where("inconclusive")
+    refuted, inconclusive = where(Verdict.REFUTED), where(Verdict.INCONCLUSIVE)
     non_finite = [i for i in range(len(evidence)) if not math.isfinite(ys[i]) and i not in below_axis]
     if below_axis:
         transform = axes.get_xaxis_transform()
@@ -391,11 +395,16 @@ def _varying_params(evidence: Sequence[Point]) -> list[str]:
     return varying or keys
 
 
+def _trace(point: Point) -> Mapping[str, Any]:
+    """The point's trajectory (x, measured, stated, ...), empty where it recorded none."""
+    return point.trace or {}
+
+
 def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, claim: ClaimResult, *,
                  with_verdicts: bool = True):
     traced = [p for p in evidence if p.trace is not None and p.trace.get("measured")]
     # At most MAX_TRACES lines, refuted then inconclusive points first, drawn in their original order.
-    priority = {"refuted": 0, "inconclusive": 1}
+    priority: dict[str, int] = {Verdict.REFUTED: 0, Verdict.INCONCLUSIVE: 1}
     chosen = sorted(sorted(range(len(traced)), key=lambda i: (priority.get(traced[i].verdict, 2), i))[:MAX_TRACES])
     drawn = [traced[i] for i in chosen]
     keys = _varying_params(drawn)
@@ -403,7 +412,7 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, claim: Claim
     banded = False
     for index, point in enumerate(drawn):
         colour = COLOURS[index % len(COLOURS)]
-        trace = point.trace
+        trace = _trace(point)
         for name, style in (("measured", {"linewidth": 1.8}), ("stated", {"linewidth": 1.4, "linestyle": "--"})):
             ys = [_float(v) for v in trace.get(name) or []]
             xs = [_float(v) for v in trace.get("x") or range(len(ys))]
@@ -416,13 +425,13 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, claim: Claim
                 if name == "measured":
                     handles.append(line)
         label = format_params({k: point.params.get(k) for k in keys}) if keys else f"point {index + 1}"
-        if with_verdicts and point.verdict != "confirmed":
+        if with_verdicts and point.verdict != Verdict.CONFIRMED:
             label += f" ({point.verdict})"
         labels.append(label)
     labels = labels[: len(handles)]
     if not drawn:
         axes.text(0.5, 0.5, "no trajectory recorded", ha="center", va="center", transform=axes.transAxes)
-    elif any(point.trace.get("stated") for point in drawn):  # say what dashes mean only where some are drawn
+    elif any(_trace(point).get("stated") for point in drawn):  # say what dashes mean only where some are drawn
         handles += [Line2D([], [], color="black"), Line2D([], [], color="black", linestyle="--")]
         labels += ["measured (solid)", "stated (dashed)"]
     if banded:
@@ -434,7 +443,7 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, claim: Claim
         if count:
             handles.append(Line2D([], [], linestyle="none"))
             labels.append(f"{count} point{'s' * (count != 1)} {what}")
-    values = [y for p in drawn for name in ("measured", "stated") for y in map(_float, p.trace.get(name) or [])
+    values = [y for p in drawn for name in ("measured", "stated") for y in map(_float, _trace(p).get(name) or [])
               if math.isfinite(y)]
     positive = [abs(y) for y in values if y != 0]
     if spec.logy and positive:
@@ -448,7 +457,7 @@ def _draw_traces(axes, evidence: Sequence[Point], spec: FigureSpec, claim: Claim
             axes.set_ylim(smallest / 2, top * 2)
         else:
             axes.set_yscale("symlog", linthresh=smallest)
-    if spec.logx and drawn and all(_float(x) > 0 for p in drawn for x in p.trace.get("x") or [1]):
+    if spec.logx and drawn and all(_float(x) > 0 for p in drawn for x in _trace(p).get("x") or [1]):
         axes.set_xscale("log")
     axes.set_xlabel(axis_label(spec.xlabel or spec.x or "step"))
     axes.set_ylabel(axis_label(spec.ylabel or "value"))
@@ -469,3 +478,97 @@ def axis_label(text: Any) -> str:
 def _mathtext(text: str) -> str:
     """Characters mathtext reads differently from text: the minus sign and spaces."""
     return text.replace("−", "-").replace(" ", r"\ ")
+
+
+# ---- exact evidence (issue 22): typeset derivations and the tightness of bounds ----------------------
+EQUATION_HEIGHT_IN = 0.42  # one typeset derivation line
+
+
+def render_exact_figure(claim: ClaimResult) -> bytes | None:
+    """The claim's exact evidence as one PNG, or None when it has none to draw: the stated formula where the
+    claim writes it as an expression, each sympy derivation's lines typeset by mathtext (a line mathtext cannot parse is shown as its LaTeX source), then, for each
+    computed worst case, the tightness figure: the document's bound and the exact worst case against T
+    (or ηL for a one-step bound), with their ratio on a second axis."""
+    lines = [(entry, line) for entry in claim.exact if entry.method == "sympy" for line in entry.latex.splitlines()]
+    curves = [entry for entry in claim.exact if any(p.worst_case is not None for p in entry.curve)]
+    formula = [claim.stated_latex] if claim.stated_latex else []
+    if not formula and not lines and not curves:
+        return None
+    text_height = EQUATION_HEIGHT_IN * (2 * len(formula) + len(lines) + len({entry.key for entry, _ in lines}))
+    height = text_height + HEIGHT_IN * len(curves)
+    with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH_IN * 1.5, height), dpi=DPI)
+        FigureCanvasAgg(figure)
+        y = 1.0
+        step = EQUATION_HEIGHT_IN / height
+        for latex in formula:
+            y -= step
+            figure.text(0.01, y + step / 3, "stated formula", fontsize=10, weight="bold")
+            y -= step
+            figure.text(0.03, y + step / 3, _typeset(latex), fontsize=11)
+        for key in dict.fromkeys(entry.key for entry, _ in lines):
+            entry = next(e for e, _ in lines if e.key == key)
+            y -= step
+            figure.text(0.01, y + step / 3, f"{key}{f' ({entry.reading})' if entry.reading else ''}: {entry.status}",
+                        fontsize=10, weight="bold")
+            for line in (line for e, line in lines if e.key == key):
+                y -= step
+                figure.text(0.03, y + step / 3, _typeset(line), fontsize=11)
+        for index, entry in enumerate(curves):
+            bottom = (HEIGHT_IN * (len(curves) - 1 - index) + 0.5) / height
+            axes = figure.add_axes((0.08, bottom, 0.8, (HEIGHT_IN - 0.9) / height))
+            _draw_tightness(axes, entry)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _typeset(latex: str) -> str:
+    """``$latex$`` where mathtext parses it, else the source with its dollar signs escaped (shown as written)."""
+    from matplotlib.mathtext import MathTextParser
+
+    maths = _for_mathtext(latex)
+    try:
+        MathTextParser("agg").parse(f"${maths}$")
+    except ValueError:
+        return latex.replace("$", r"\$")
+    return f"${maths}$"
+
+
+def _for_mathtext(latex: str) -> str:
+    """LaTeX with the commands mathtext lacks written with those it has: sized delimiters as plain ones,
+    \\operatorname and \\text as \\mathrm, \\tfrac as \\frac."""
+    latex = re.sub(r"\\[Bb]ig[gl]?[lr]?(?=[\[\]()|.]|\\[{}])", "", latex)
+    latex = re.sub(r"\\(?:operatorname|text)\{", r"\\mathrm{", latex)
+    return latex.replace(r"\tfrac", r"\frac").replace(r"\quad", r"\ \ ")
+
+
+def _draw_tightness(axes, entry) -> None:
+    """The bound and the worst case (log scale) against T, one line pair per ηL, and bound/worst case."""
+    points = [p for p in entry.curve if p.worst_case is not None]
+    by_T = len({p.T for p in points}) > 1
+    x_of = (lambda p: p.T) if by_T else (lambda p: p.step)
+    groups = _group_by(points, (lambda p: p.step) if by_T else (lambda p: p.T))
+    ratio_axes = axes.twinx()
+    for colour, (name, members) in zip(COLOURS, groups.items()):
+        xs = [x_of(p) for p in members]
+        label = f"ηL = {name:g}" if by_T else f"T = {name}"
+        axes.plot(xs, [p.bound for p in members], "--", color=colour, label=f"document's bound, {label}")
+        axes.plot(xs, [p.worst_case for p in members], "-o", color=colour, ms=3, label=f"exact worst case, {label}")
+        ratio_axes.plot(xs, [p.ratio for p in members], ":", color=colour, label=f"slack ratio, {label}")
+    axes.set_yscale("log")
+    axes.set_xlabel("T (gradient steps)" if by_T else "ηL")
+    axes.set_ylabel("value at scale 1")
+    ratio_axes.set_ylabel("slack (≥ 1: the bound holds)")
+    axes.set_title(f"{entry.key}: the document's bound against the exact worst case (PEP)")
+    handles, labels = axes.get_legend_handles_labels()
+    more_handles, more_labels = ratio_axes.get_legend_handles_labels()
+    axes.legend(handles + more_handles, labels + more_labels, fontsize=8, loc="best")
+
+
+def _group_by(points, key) -> dict[Any, list]:
+    """Points grouped by ``key``, in order of first appearance."""
+    groups: dict[Any, list] = {}
+    for point in points:
+        groups.setdefault(key(point), []).append(point)
+    return groups
