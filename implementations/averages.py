@@ -8,6 +8,7 @@ stated and returns y_1, …, y_T with the shape of its input.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import overload
 
 import torch
 from torch import Tensor
@@ -35,10 +36,18 @@ def _scan(step: Callable[[Tensor, Tensor, int], Tensor], xs: Tensor, y0: Tensor 
     return torch.stack(ys)
 
 
+@overload
+def ema_step(mu: float, x: float, *, N: float) -> float: ...
+@overload
+def ema_step(mu: Tensor, x: Tensor | float, *, N: float) -> Tensor: ...
+@overload
+def ema_step(mu: float, x: Tensor, *, N: float) -> Tensor: ...
 def ema_step(mu: Tensor | float, x: Tensor | float, *, N: float) -> Tensor | float:
     """One step of the exponential moving average (004-02):
 
         μ̂_t = (1 − 1/N) μ̂_{t−1} + x_t / N
+
+    Two floats give a float; a tensor on either side gives a tensor (the overloads above).
     """
     _check_N(N)
     return (1 - 1 / N) * mu + x / N

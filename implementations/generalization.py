@@ -12,19 +12,21 @@ target with Legendre coefficients c, the test error of coefficients ŵ splits ex
 (the second term is err(f*) − err(f_Bayes) for the best f* of degree d; the first is
 err(f̂) − err(f*)).
 
-Empirical risk minimization for classification (*Statistical Learning Guarantees*):
+Empirical risk minimization for classification (*Statistical Learning Guarantees*, 001-16): unions
+of at most k intervals on [0, 1] (VC dimension 2k), so that complexity(F) can vary.
 
-- two classifiers, f₁ ≡ +1 and f₂ ≡ −1, labels P(y = +1) = (1 + δ)/2: ERM picks f₂ when fewer
-  than half of the n labels are +1 (a coin decides ties), and f₂'s excess error is δ. The expected
-  excess error is a binomial sum, computed exactly.
-- thresholds h_t(x) = sign(x − t) on x ~ U[0, 1], labels sign(x − t*) flipped with probability
-  (1 − δ)/2 (Massart noise with margin δ): the excess error of h_t is δ|t − t*|, and ERM is a scan
-  over the n + 1 gaps between sorted points.
+The problem D_{k,δ}: x ~ U[0, 1]; the target t_k(x) = +1 on the k intervals [(2j + 1)L, (2j + 2)L),
+j = 0 … k − 1, L = 1/(2k + 1), and −1 elsewhere (2k boundaries, each a segment L from its neighbours
+or from an end of [0, 1]); y = t_k(x) flipped with probability (1 − δ)/2 (Massart noise, margin δ), so
+2η(x) − 1 = δ t_k(x). t_k ∈ F_k is f* (and the Bayes classifier). For h ∈ F_k,
+err(h) = err(∅) − δ ∫_h t_k, and ∫_{t_k} t_k = k/(2k + 1), so the excess error is exactly
+
+    err(h) − err(f*) = δ (k/(2k + 1) − ∫_h t_k),   ∫_h t_k = Σ_intervals Γ_k(right) − Γ_k(left).
+
+ERM is a dynamic programme over the sorted points (``union_erm``).
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import Tensor
@@ -66,29 +68,7 @@ def polynomial_fit_errors(x: Tensor, y: Tensor, target: Tensor, degree: int) -> 
     return learning, approximation
 
 
-# --- empirical risk minimization: two classifiers -------------------------------------------------
-
-
-def two_classifier_excess(n: int, delta: Tensor) -> Tensor:
-    """E[err(f̂) − err(f*)] of ERM over {+1, −1} from n labels with P(y = +1) = (1 + δ)/2, δ ≥ 0.
-
-        δ · [P(K < n/2) + ½ P(K = n/2)],   K ~ Binomial(n, (1 + δ)/2)
-
-    computed from log-probabilities, elementwise in ``delta`` (any shape).
-    """
-    if n < 1:
-        raise ValueError(f"sample size must be >= 1, got {n}")
-    delta = torch.as_tensor(delta, dtype=torch.float64)
-    k = torch.arange(n + 1, dtype=torch.float64)
-    p = ((1 + delta) / 2).clamp(max=1.0).unsqueeze(-1)
-    log_choose = math.lgamma(n + 1) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
-    log_pmf = log_choose + torch.special.xlogy(k, p) + torch.special.xlogy(n - k, 1 - p)  # exact at p = 1
-    weight = torch.where(2 * k < n, 1.0, torch.where(2 * k == n, 0.5, 0.0)).to(torch.float64)
-    log_wrong = torch.logsumexp(log_pmf + torch.log(weight), dim=-1)
-    return delta * torch.exp(log_wrong)
-
-
-# --- empirical risk minimization: thresholds -----------------------------------------------------
+# --- empirical risk minimization: unions of k intervals -----------------------------------------
 
 
 def sorted_uniforms(replicates: int, n: int, *, generator: torch.Generator, dtype=torch.float64,
@@ -100,30 +80,69 @@ def sorted_uniforms(replicates: int, n: int, *, generator: torch.Generator, dtyp
     return sums[:, :n] / sums[:, n:]
 
 
-def threshold_erm(x: Tensor, y: Tensor) -> Tensor:
-    """The empirical risk minimizer t̂ of h_t(x) = sign(x − t) for each replicate.
+def target_primitive(u: Tensor, k: int) -> Tensor:
+    """Γ_k(u) = ∫_0^u t_k(x) dx = −L·(1 − |r − 1|), r = (u/L) mod 2, L = 1/(2k + 1): a triangle wave."""
+    segment = 1.0 / (2 * k + 1)
+    r = torch.remainder(u / segment, 2.0)
+    return -segment * (1 - (r - 1).abs())
 
-    x is sorted along the last axis, y ∈ {−1, +1}. Placing t in gap k (after the first k points)
-    errs on the +1 labels among the first k and the −1 labels among the rest; the first minimizing
-    gap is taken and t̂ is its midpoint (gaps 0 and n end at 0 and 1).
+
+def target_labels(x: Tensor, k: int) -> Tensor:
+    """t_k(x) ∈ {−1, +1}: [0, 1] cut into 2k + 1 equal segments, −1 on the even ones, +1 on the odd ones."""
+    odd = torch.remainder(torch.floor(x * (2 * k + 1)), 2.0) == 1
+    return torch.where(odd, 1.0, -1.0).to(x.dtype)
+
+
+def target_mass(k: int) -> float:
+    """∫ t_k⁺ = k/(2k + 1): the length of the target's k intervals."""
+    return k / (2 * k + 1)
+
+
+def interval_problem(replicates: int, n: int, k: int, delta: Tensor, *, generator: torch.Generator,
+                     device=None) -> tuple[Tensor, Tensor]:
+    """n sorted draws of D_{k,δ} per replicate (δ: shape (R,) or scalar).
+
+    Returns the labels y, shape (R, n), and Γ_k at the n + 1 cuts, shape (R, n + 1): the midpoints
+    of the gaps 0 < x_(1) < … < x_(n) < 1. Cut i is where an interval that starts at point i, or
+    ends just before it, ends.
     """
-    positives_before = torch.cat([torch.zeros_like(y[..., :1]), (y > 0).to(x.dtype).cumsum(dim=-1)], dim=-1)
-    negatives = (y < 0).to(x.dtype)
-    negatives_from = negatives.sum(dim=-1, keepdim=True) - torch.cat(
-        [torch.zeros_like(y[..., :1]), negatives.cumsum(dim=-1)], dim=-1)
-    gap = torch.argmin(positives_before + negatives_from, dim=-1, keepdim=True)  # (R, 1), first minimum
-    ends = torch.cat([torch.zeros_like(x[..., :1]), x, torch.ones_like(x[..., :1])], dim=-1)
-    return (0.5 * (ends.gather(-1, gap) + ends.gather(-1, gap + 1))).squeeze(-1)
-
-
-def threshold_excess(replicates: int, n: int, *, delta: float, t_star: float, generator: torch.Generator,
-                     device=None) -> Tensor:
-    """err(ĥ) − err(h_{t*}) = δ|t̂ − t*| of ERM over thresholds, one value per replicate, for n
-    points x ~ U[0, 1] labelled sign(x − t*) and flipped with probability (1 − δ)/2."""
-    if not 0 <= delta <= 1:
-        raise ValueError(f"the margin δ must be in [0, 1], got {delta}")
     x = sorted_uniforms(replicates, n, generator=generator, device=device)
-    clean = torch.where(x > t_star, 1.0, -1.0).to(x.dtype)
-    flipped = torch.rand(replicates, n, generator=generator, dtype=x.dtype, device=device) < (1 - delta) / 2
-    y = torch.where(flipped, -clean, clean)
-    return delta * (threshold_erm(x, y) - t_star).abs()
+    flipped = torch.rand(replicates, n, generator=generator, dtype=x.dtype, device=device) < (
+        (1 - torch.as_tensor(delta, dtype=x.dtype, device=device)) / 2).reshape(-1, 1)
+    y = torch.where(flipped, -1.0, 1.0).to(x.dtype) * target_labels(x, k)
+    ends = torch.cat([torch.zeros_like(x[:, :1]), x, torch.ones_like(x[:, :1])], dim=-1)
+    return y, target_primitive(0.5 * (ends[:, :-1] + ends[:, 1:]), k)
+
+
+def union_erm(y: Tensor, cuts: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Exact ERM over unions of at most k intervals, per replicate.
+
+    err_S(h) = #{y = +1 outside h} + #{y = −1 inside h} = P − Σ_{i ∈ h} y_i, so ERM maximizes
+    Σ_{i ∈ h} y_i over at most k runs of consecutive sorted points: the k-maximum-subarrays dynamic
+    programme, O(n k), carrying beside each state's empirical sum the ∫_h t_k of its intervals from
+    ``cuts`` (Γ_k at each cut, shape (R, n + 1): Γ_k at the right cut minus Γ_k at the left). States
+    after point i, for j = 1 … k: open_j (the j-th interval contains point i) and best_j (at most j
+    intervals, all closed):
+
+        best_j ← max(best_j, open_j closed at cut i),   open_j ← max(open_j, best_{j−1} opened at cut i) + y_i.
+
+    Ties keep the earlier state (the first minimizer). Returns (max Σ_{i∈ĥ} y_i, ∫_ĥ t_k), shape (R,).
+    """
+    if k < 1:
+        raise ValueError(f"the number of intervals must be >= 1, got {k}")
+    replicates, n = y.shape
+    best_sum = torch.zeros(replicates, k + 1, dtype=y.dtype, device=y.device)
+    best_mass = torch.zeros_like(best_sum)
+    open_sum = torch.full((replicates, k), -float("inf"), dtype=y.dtype, device=y.device)
+    open_mass = torch.zeros_like(open_sum)
+    for i in range(n + 1):
+        cut = cuts[:, i : i + 1]
+        closes = open_sum > best_sum[:, 1:]
+        best_sum[:, 1:] = torch.where(closes, open_sum, best_sum[:, 1:])
+        best_mass[:, 1:] = torch.where(closes, open_mass + cut, best_mass[:, 1:])
+        if i == n:
+            break
+        opens = best_sum[:, :-1] > open_sum
+        open_sum = torch.where(opens, best_sum[:, :-1], open_sum) + y[:, i : i + 1]
+        open_mass = torch.where(opens, best_mass[:, :-1] - cut, open_mass)
+    return best_sum[:, k], best_mass[:, k]

@@ -71,7 +71,7 @@ class BatchNormState(NamedTuple):
 
     running_mean: Tensor  # (..., C) moving average of the batch means
     running_var: Tensor  # (..., C) moving average of the unbiased batch variances
-    count: int  # number of training batches seen (torch's num_batches_tracked)
+    num_batches_tracked: int  # number of training batches seen, as torch names it
 
 
 def batch_norm_init(
@@ -80,13 +80,13 @@ def batch_norm_init(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
 ) -> BatchNormState:
-    """running_mean = 0, running_var = 1, count = 0, as torch initializes them."""
+    """running_mean = 0, running_var = 1, num_batches_tracked = 0, as torch initializes them."""
     if num_features < 1:
         raise ValueError(f"num_features must be >= 1, got {num_features}")
     return BatchNormState(
         running_mean=torch.zeros(num_features, dtype=dtype, device=device),
         running_var=torch.ones(num_features, dtype=dtype, device=device),
-        count=0,
+        num_batches_tracked=0,
     )
 
 
@@ -129,7 +129,7 @@ def batch_norm(
     new_state = BatchNormState(
         running_mean=(1 - momentum) * state.running_mean + momentum * mean.squeeze(-2),
         running_var=(1 - momentum) * state.running_var + momentum * var.squeeze(-2) * B / (B - 1),
-        count=state.count + 1,
+        num_batches_tracked=state.num_batches_tracked + 1,
     )
     return y, new_state
 

@@ -37,20 +37,20 @@ def make_sign_feature_problem(kind: str, n: int, d: int, *, seed: int, l2: float
     if n < d:
         raise ValueError(f"n must be >= d, got n={n}, d={d}")
     generator = torch.Generator().manual_seed(seed)  # data drawn on the CPU: the same problem on every device
-    f64 = dict(dtype=torch.float64)
     X = 2.0 * torch.randint(0, 2, (n, d), generator=generator).to(torch.float64) - 1.0
     gram = X.mT @ X / n
     eigenvalues = torch.linalg.eigvalsh(gram)
+    problem: LeastSquares | LogisticRegression
     if kind == "least_squares":
-        y = X @ torch.randn(d, generator=generator, **f64) + noise * torch.randn(n, generator=generator, **f64)
+        y = X @ torch.randn(d, generator=generator, dtype=torch.float64) + noise * torch.randn(n, generator=generator, dtype=torch.float64)
         minimizer = torch.linalg.solve(gram, X.mT @ y / n)
         problem = LeastSquares(X=X, y=y, smoothness=eigenvalues[-1].item(), strong_convexity=eigenvalues[0].item(),
                                minimizer=minimizer, optimal_value=math.nan)
     elif kind == "logistic":
-        u = torch.randn(d, generator=generator, **f64)
+        u = torch.randn(d, generator=generator, dtype=torch.float64)
         y = 2.0 * torch.bernoulli(torch.sigmoid(X @ (u / u.norm())), generator=generator) - 1.0
         problem = LogisticRegression(X=X, y=y, l2=l2, smoothness=eigenvalues[-1].item() / 4 + l2, strong_convexity=l2,
-                                     minimizer=torch.zeros(d, **f64), optimal_value=math.nan)
+                                     minimizer=torch.zeros(d, dtype=torch.float64), optimal_value=math.nan)
         w = problem.minimizer
         for _ in range(100):
             g = problem.grad(w)

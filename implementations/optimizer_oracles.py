@@ -14,9 +14,10 @@ One :class:`OraclePairing` per (optimizer, document form), as data that both the
 Hyperparameters are one dict per pairing, with the keyword names of ``update``
 (``lr``, ``beta``, ``beta1``, ``beta2``, ``eps``).
 
-Two trajectory runners drive a form and a torch.optim optimizer on the same objective, each
-evaluating the gradient at its own iterates. Parameters may carry leading replicate dimensions:
-every optimizer here is elementwise, torch's included.
+Two trajectory runners, ``form_path`` and ``torch_trajectory``, drive a form and a torch.optim
+optimizer on the same objective, each evaluating the gradient at its own iterates (the catalogue's
+kit re-exports both). Parameters may carry leading replicate dimensions: every optimizer here is
+elementwise, torch's included.
 """
 
 from __future__ import annotations
@@ -77,20 +78,27 @@ PAIRINGS: tuple[OraclePairing, ...] = (
 PAIRING = {pairing.name: pairing for pairing in PAIRINGS}
 
 
-def form_trajectory(pairing: OraclePairing, grad_fn: GradFn, w0: Tensor, *, steps: int,
-                    hyperparameters: Mapping[str, Any]) -> Tensor:
-    """θ_0 … θ_steps of the document's form on the objective with gradient ``grad_fn``.
+def form_path(init: Callable, update: Callable, grad_fn: GradFn, w0: Tensor, *, steps: int,
+              **hyperparameters: Any) -> Tensor:
+    """θ_0 … θ_steps of a document's form (``init``/``update`` of implementations.optimizers) on the
+    objective with gradient ``grad_fn``: θ_{k+1} = θ_k + update(∇(θ_k), state_k, θ_k, **hyperparameters).
 
     Shape (steps + 1, *w0.shape); each step's gradient is taken at the form's own iterate.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
-    w, state, path = w0, pairing.init(w0), [w0]
+    w, state, path = w0, init(w0), [w0]
     for _ in range(steps):
-        updates, state = pairing.update(grad_fn(w), state, w, **pairing.form, **hyperparameters)
+        updates, state = update(grad_fn(w), state, w, **hyperparameters)
         w = w + updates
         path.append(w)
     return torch.stack(path)
+
+
+def form_trajectory(pairing: OraclePairing, grad_fn: GradFn, w0: Tensor, *, steps: int,
+                    hyperparameters: Mapping[str, Any]) -> Tensor:
+    """θ_0 … θ_steps of the pairing's document form (its ``form`` keywords selecting it): ``form_path``."""
+    return form_path(pairing.init, pairing.update, grad_fn, w0, steps=steps, **pairing.form, **hyperparameters)
 
 
 def torch_trajectory(factory: TorchFactory, grad_fn: GradFn, w0: Tensor, *, steps: int,
@@ -112,4 +120,4 @@ def torch_trajectory(factory: TorchFactory, grad_fn: GradFn, w0: Tensor, *, step
     return torch.stack(path)
 
 
-__all__ = ["PAIRING", "PAIRINGS", "OraclePairing", "form_trajectory", "torch_trajectory"]
+__all__ = ["PAIRING", "PAIRINGS", "OraclePairing", "form_path", "form_trajectory", "torch_trajectory"]

@@ -160,7 +160,7 @@ def decoupled_weight_decay(
 
 class SgdState(NamedTuple):
     momentum_buffer: Tensor  # (*R, *shape) b_t; zeros until the first step
-    count: Tensor  # () int64, steps taken (the first step sets b_1 = g_1, undamped)
+    step: Tensor  # () int64, steps taken (the first step sets b_1 = g_1, undamped)
 
 
 def sgd_init(params: Tensor) -> SgdState:
@@ -207,13 +207,13 @@ def sgd_update(
     direction = grad
     if momentum != 0.0:
         # b_1 = g_1,  b_t = μ b_{t−1} + (1 − τ) g_t
-        if int(state.count) == 0:
+        if int(state.step) == 0:
             buffer = grad.clone()
         else:
             buffer = momentum * buffer + (1.0 - dampening) * grad
         direction = grad + momentum * buffer if nesterov else buffer
     # θ_{t+1} = θ_t − η d_t
-    return -lr * direction, SgdState(buffer, state.count + 1)
+    return -lr * direction, SgdState(buffer, state.step + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def heavy_ball_unrolled_step(grads: Sequence[Tensor], *, eta: float) -> Tensor:
         raise ValueError("grads must hold at least g^0, got an empty sequence")
     t = len(grads) - 1
     # −η Σ_{j=0}^{t} (1 − η)^j g^{t−j}
-    return -eta * sum((1.0 - eta) ** j * grads[t - j] for j in range(t + 1))
+    return -eta * sum(((1.0 - eta) ** j * grads[t - j] for j in range(t + 1)), torch.zeros_like(grads[0]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
-from typing import TypeVar
+from dataclasses import Field, dataclass, fields, replace
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 import torch
 from torch import Tensor
@@ -29,8 +29,12 @@ from torch.nn.functional import softplus
 class FiniteSumProblem(ABC):
     """Interface shared by the problems: data ``X`` (n, d), targets ``y`` (n,) and the constants
     ``smoothness`` (L, the Lipschitz constant of ∇F), ``strong_convexity`` (μ, 0.0 if none),
-    ``minimizer`` (d,) and ``optimal_value`` F(w*)."""
+    ``minimizer`` (d,) and ``optimal_value`` F(w*).
 
+    Every problem is a frozen dataclass; ``__dataclass_fields__`` says so to a type checker, so
+    that ``dataclasses.fields`` and ``replace`` accept any problem."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
     X: Tensor
     y: Tensor
     smoothness: float
@@ -68,7 +72,14 @@ def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-_F64 = dict(dtype=torch.float64, device="cpu")  # what every problem is built in, before _finalize
+class _Factory(TypedDict):
+    """Keywords of a torch factory function (``torch.randn``, ``torch.zeros``, …)."""
+
+    dtype: torch.dtype
+    device: str
+
+
+_F64: _Factory = {"dtype": torch.float64, "device": "cpu"}  # what every problem is built in, before _finalize
 
 
 def _random_orthonormal(rows: int, cols: int, generator: torch.Generator) -> Tensor:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from theorems import REGISTRY, Formula
-from theorems.runs.loading import load_catalogue
 from theorems.core.stats import VERDICTS
 from theorems.frontends.verify import verify
+from theorems.runs.loading import load_catalogue
 
 load_catalogue()
 CLAIMS = list(REGISTRY)

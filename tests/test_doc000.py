@@ -54,7 +54,7 @@ def test_sum_moments_match_an_exact_enumeration_over_die_rolls(dependence):
         cross = covariance.sum() - np.trace(covariance)
     else:
         values, cross = np.stack([loc + spread * faces for loc, spread, _ in terms]), 0.0
-    assert moments["sum_of_means"] == pytest.approx(values.mean(axis=1).sum())
+    assert moments["means"] == pytest.approx(values.mean(axis=1))
     assert moments["sum_of_sds"] == pytest.approx(values.std(axis=1).sum())
     assert moments["cross_covariance"] == pytest.approx(cross, abs=1e-9)
 
@@ -252,14 +252,14 @@ def test_alexnet_has_torchvisions_parameters_and_costs_more_per_image_than_the_s
     assert 2.5 * forward < doc.alexnet_multiply_adds(backward=True) < 3 * forward
 
 
-def test_fitted_exponent():
+def test_exponent_interval():
     sizes = [1, 3, 10, 30, 100]
-    assert doc.fitted_exponent(sizes, [5 * s**2 for s in sizes]) == pytest.approx((2.0, 2.0, 2.0))
-    assert doc.fitted_exponent(sizes, [7] * 5) == pytest.approx((0.0, 0.0, 0.0))
-    slope, low, high = doc.fitted_exponent(sizes, [s**2 + 20 * s for s in sizes])
+    assert doc.exponent_interval(sizes, [5 * s**2 for s in sizes]) == pytest.approx((2.0, 2.0, 2.0))
+    assert doc.exponent_interval(sizes, [7] * 5) == pytest.approx((0.0, 0.0, 0.0))
+    slope, low, high = doc.exponent_interval(sizes, [s**2 + 20 * s for s in sizes])
     assert low < slope < high and 1.0 < slope < 2.0
     with pytest.raises(ValueError, match="at least 3"):
-        doc.fitted_exponent([1, 2], [1, 2])
+        doc.exponent_interval([1, 2], [1, 2])
 
 
 def test_symmetry_label():

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from implementations.generalization import legendre_features, two_classifier_excess
+from implementations.generalization import legendre_features
 from theorems.catalogue import doc001_generalization as g
+from theorems.core.profiles import PROFILES
+from theorems.core.stats import MonteCarlo
 
 
 class _Context:
@@ -31,23 +33,27 @@ def test_quadratic_target_has_the_stated_curvature_to_noise_ratio(seed, snr):
     assert math.sqrt((weights * (a * (nodes**2 - 1 / 3)) ** 2).sum() / 2) == pytest.approx(snr, rel=1e-10)
 
 
-def test_fitted_exponent_recovers_a_power_law_with_and_without_standard_errors():
-    sizes = np.array([10, 100, 1000, 10000])
-    slope, se = g.fitted_exponent(sizes, 3.0 * sizes**-0.5)
-    assert slope == pytest.approx(-0.5, abs=1e-12) and se is None
-    slope, se = g.fitted_exponent(sizes, 3.0 * sizes**-1.0, 0.01 * 3.0 * sizes**-1.0)
-    assert slope == pytest.approx(-1.0, abs=1e-12)
-    # equal relative errors of 1 %: weights 1e4 each, se = 1/√(1e4 Σ(log n − mean)²)
-    log_n = np.log(sizes)
-    assert se == pytest.approx(1 / math.sqrt(1e4 * ((log_n - log_n.mean()) ** 2).sum()), rel=1e-12)
+def _monte_carlo_context(cap, seed=0):
+    ctx = _Context(seed)
+    ctx.monte_carlo = MonteCarlo(pilot=2, cap=cap, max_bytes=2**20)
+    ctx.samples = ctx.monte_carlo.cap
+    return ctx
 
 
-@pytest.mark.parametrize("n", [10, 316, 10000])
-def test_worst_case_over_the_margin_grid_is_the_supremum_for_two_classifiers(n):
-    value, se = g.worst_case_excess({"family": "two classifiers"}, n, _Context())
-    fine = two_classifier_excess(n, torch.linspace(0, 1, 20001, dtype=torch.float64))
-    assert se == 0.0
-    assert value == pytest.approx(float(fine.max()), rel=2e-3)
+@pytest.mark.parametrize(("profile", "training_sets"), [("smoke", 60), ("standard", 1200), ("thorough", 12_000)])
+def test_excess_rate_work_is_the_profiles_monte_carlo_cap_times_the_samples_factor(profile, training_sets):
+    """Like every Monte Carlo claim's samples: no profile is named in the measurement."""
+    cap = int(PROFILES[profile].cap * g.excess_risk_rate.samples_factor)
+    assert g.excess_replicates(_monte_carlo_context(cap)) == training_sets
+
+
+def test_union_excess_is_nonnegative_and_without_noise_grows_with_complexity():
+    """f* = t_k is the best of F, so every excess is ≥ 0; at δ = 1 (no noise) ERM recovers t_k up to the
+    gaps around its 2k ends, so the excess is small and grows with k."""
+    ctx = _monte_carlo_context(2, seed=5)
+    one, eight = (g.union_excess(2000, k, torch.tensor([1.0]), 50, ctx) for k in (1, 8))
+    assert bool((one >= -1e-12).all()) and bool((eight >= -1e-12).all())
+    assert float(one.mean()) < 2e-3 and float(one.mean()) < float(eight.mean())
 
 
 @pytest.mark.parametrize("family", g.SPARSE_FAMILIES)

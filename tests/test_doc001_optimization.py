@@ -26,23 +26,11 @@ from theorems.catalogue import doc001_optimization as doc
 SETTINGS = settings(deadline=None, max_examples=20, database=None, derandomize=True)
 
 
-# --- hitting times and fitted exponents --------------------------------------------------------------
+# --- hitting times ----------------------------------------------------------------------------------
 
 def test_first_hits_finds_the_first_crossing_and_marks_the_unreached():
     curve = np.array([10.0, 5.0, 6.0, 1.0, 0.5])
     np.testing.assert_array_equal(doc.first_hits(curve, np.array([20.0, 5.5, 1.0, 0.1])), [0, 1, 3, 5])
-
-
-@given(exponent=st.floats(-3, 3), scale=st.floats(0.1, 10))
-def test_loglog_slope_of_a_power_law_is_its_exponent(exponent, scale):
-    x = np.geomspace(1, 1e3, 7)
-    slope, se = doc.loglog_slope(x, scale * x**exponent)
-    assert slope == pytest.approx(exponent, abs=1e-9) and se < 1e-9
-
-
-def test_log_spaced_indices_are_distinct_and_cover_both_ends():
-    keep = doc.log_spaced(1000)
-    assert keep[0] == 0 and keep[-1] == 999 and len(set(keep)) == len(keep)
 
 
 # --- 001-01: reading strict decrease ----------------------------------------------------------------

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 
 from implementations.optimizers import heavy_ball_unrolled_step
 from theorems.catalogue.doc002_lecture12 import (
+    ABOVE,
     AT,
     BELOW,
     CONVERGES,
     GROWS,
-    ABOVE,
     classify_convergence,
     first_form,
-    fitted_exponent,
     gradient_flops,
     second_form,
     two_step_trajectory,
@@ -54,11 +53,6 @@ def test_gradient_flops_of_the_mlp_are_linear_in_batch_and_width():
     base = gradient_flops("mlp", 10, 110)
     assert gradient_flops("mlp", 20, 110) == 2 * base
     assert gradient_flops("mlp", 10, 220) == 2 * base
-
-
-def test_fitted_exponent_recovers_a_power_law():
-    sizes = np.array([10, 100, 1000])
-    assert fitted_exponent(sizes, [3 * s**1.5 for s in sizes]) == pytest.approx(1.5)
 
 
 def _quadratic_grad(w):

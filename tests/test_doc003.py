@@ -14,7 +14,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from implementations.optimizer_oracles import torch_trajectory
 from implementations.problems import make_quadratic
 from theorems.catalogue import doc003_training as doc
 
@@ -317,3 +316,11 @@ def test_momentum_claims_are_judged_first_at_the_notes_beta_and_compute_the_form
     m = claim.measure(p, None)
     assert set(m.quantities) == {"grad_fn", "w0", "lr"}
     np.testing.assert_allclose(claim.stated({**p, **m.quantities}), m.value, rtol=1e-9, atol=1e-12)
+
+
+def test_stored_grad_is_what_backward_stored_and_names_a_tensor_it_did_not_reach():
+    w, untouched = torch.tensor([1.0, 2.0], requires_grad=True), torch.zeros(3, requires_grad=True)
+    (w.square().sum()).backward()
+    torch.testing.assert_close(doc.stored_grad(w), 2 * w.detach())
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        doc.stored_grad(untouched)

@@ -54,17 +54,17 @@ def test_example_loss_matches_torch():
 
 
 @SETTINGS
-@given(loss=st.sampled_from(["squared", "cross-entropy"]), B=st.integers(1, 5), I=st.integers(1, 4),
-       J=st.integers(1, 4), seed=st.integers(0, 100))
-def test_the_for_loop_forms_are_the_problem_sets_loops(loss, B, I, J, seed):
+@given(loss=st.sampled_from(["squared", "cross-entropy"]), B=st.integers(1, 5), n_in=st.integers(1, 4),
+       n_out=st.integers(1, 4), seed=st.integers(0, 100))
+def test_the_for_loop_forms_are_the_problem_sets_loops(loss, B, n_in, n_out, seed):
     """The einsum forms against the literal for-loops of Problem 4(a) and 4(b)."""
-    g = batch_gradients({"loss": loss, "B": B, "I": I, "J": J, "data_seed": seed}, None)
+    g = batch_gradients({"loss": loss, "B": B, "I": n_in, "J": n_out, "data_seed": seed}, None)
     p = {"B": B, "y_grad": g["y_grad"], "x": g["x"]}
-    averaged = torch.zeros(J, I, dtype=torch.float64)
-    per_example = torch.zeros(B, J, I, dtype=torch.float64)
+    averaged = torch.zeros(n_out, n_in, dtype=torch.float64)
+    per_example = torch.zeros(B, n_out, n_in, dtype=torch.float64)
     for b in range(B):
-        for i in range(I):
-            for j in range(J):
+        for i in range(n_in):
+            for j in range(n_out):
                 averaged[j, i] += (1 / B) * g["y_grad"][b, j] * g["x"][b, i]
                 per_example[b, j, i] += g["y_grad"][b, j] * g["x"][b, i]
     np.testing.assert_allclose(for_loop_batch_gradient(p), averaged.flatten().numpy(), rtol=1e-12, atol=1e-15)
@@ -72,8 +72,8 @@ def test_the_for_loop_forms_are_the_problem_sets_loops(loss, B, I, J, seed):
 
 
 def test_grad2_search_finds_a_pair_for_batches_of_two_or_more():
-    for B, I, J in ((2, 1, 1), (3, 5, 2), (16, 4, 4)):
-        measurement = grad2_not_from_averaged_gradient.measure({"B": B, "I": I, "J": J, "data_seed": 1}, None)
+    for B, n_in, n_out in ((2, 1, 1), (3, 5, 2), (16, 4, 4)):
+        measurement = grad2_not_from_averaged_gradient.measure({"B": B, "I": n_in, "J": n_out, "data_seed": 1}, None)
         assert measurement.value == NOT_DETERMINED
         assert measurement.quantities["W_grad_mismatch"] < 1e-12
 
@@ -165,8 +165,8 @@ def test_second_moment_cap_resolves_the_heavy_tailed_batch_of_one():
     """Issue 19, 004-07: at the design point B = 1 (least squares, N = 64) ĝ² is one squared per-example gradient;
     its standard deviation needs about 1.3 million replicates for the band at `standard`, beyond the profile's
     cap of 400 000 (the point straddled the band, inconclusive): the claim's samples_factor must lift the cap."""
-    from theorems.core.claim import REGISTRY
     from theorems.catalogue.kit import evaluation_point, finite_sum_problem
+    from theorems.core.claim import REGISTRY
     from theorems.core.profiles import PROFILES
     from theorems.core.stats import z_two_sided
 

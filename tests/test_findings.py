@@ -3,15 +3,15 @@ weighed at the document's settings, rows judged by their statements, and the err
 
 from __future__ import annotations
 
-import hypothesis.strategies as st
 import pytest
 import torch
 
 from theorems import PROFILES, Claim, Formula, Measurement, RunConfig, Source, check_claim
-from theorems.frontends.pytest_plugin import describe
-from theorems.report import write_report
+from theorems.core.domain import integers
 from theorems.core.results import Results, RunInfo
 from theorems.core.rows import row_table
+from theorems.frontends.pytest_plugin import describe
+from theorems.report import write_report
 
 SMOKE = RunConfig(profile=PROFILES["smoke"], seed=0)
 
@@ -20,7 +20,7 @@ def exact_claim(claim_id: str, truth, stated, *, rows=("000-01",), section="1", 
     """A deterministic claim over x in 1..10 whose measurement is ``truth(x)`` and whose formula is ``stated``."""
     return Claim(
         id=claim_id, title=claim_id, inventory_ids=rows, source=Source("000_toy.txt", section),
-        statement=f"{claim_id} as written", kind="identity", domain={"x": st.integers(1, 10)},
+        statement=f"{claim_id} as written", kind="identity", domain={"x": integers(1, 10)},
         measure=lambda p, ctx: Measurement(float(truth(p["x"]))), stated=lambda p: stated(p["x"]),
         mutants=(Formula("off by 10", lambda p: stated(p["x"]) + 10.0),), resolution=1e-6, **fields)
 
@@ -108,7 +108,7 @@ def test_an_array_effect_names_its_element():
         return Measurement(value)
 
     claim = Claim(id="array-steps", title="t", inventory_ids=("000-05",), source=Source("000_toy.txt", "5"),
-                  statement="ones", kind="identity", domain={"x": st.integers(1, 3)}, measure=measure,
+                  statement="ones", kind="identity", domain={"x": integers(1, 3)}, measure=measure,
                   stated=lambda p: torch.ones(10, dtype=torch.float64),
                   mutants=(Formula("twos", lambda p: torch.full((10,), 2.0, dtype=torch.float64)),),
                   representative=({"x": 2},))

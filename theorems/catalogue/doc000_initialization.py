@@ -29,21 +29,29 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import hypothesis.strategies as st
 import numpy as np
 import torch
 from torch.nn.functional import softplus
-from torch.utils.flop_counter import FlopCounterMode
 
 from implementations.layers import dropout
-from implementations.problems import gradient_descent_trajectory, make_least_squares, make_logistic_regression
-from theorems.core.claim import Figure, Formula, Measurement, Reading, Source, claim
-from theorems.catalogue.doc001_optimization import OperationCounter
+from implementations.problems import (
+    LeastSquares,
+    LogisticRegression,
+    gradient_descent_trajectory,
+    make_least_squares,
+    make_logistic_regression,
+)
 from theorems.catalogue.kit import (
+    COSTLY,
     DOCUMENTS,
     PROBLEMS,
     SAMPLING_READINGS,
+    OperationCounter,
+    fitted_exponent,
+    full_value,
+    log_spaced,
     minibatch_bytes,
     minibatch_deviation_sampler,
     neuron_output_sampler,
@@ -51,8 +59,9 @@ from theorems.catalogue.kit import (
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
-    COSTLY,
 )
+from theorems.core.claim import BEHAVIOUR, Figure, Formula, Measurement, Reading, Source, claim
+from theorems.core.domain import DATA_SEED, choices, floats, integers
 
 LECTURE_000 = DOCUMENTS["000"]
 
@@ -100,9 +109,9 @@ def draw_affine(p, n: int, ctx, prefix: str = "") -> torch.Tensor:
 
 
 VARIABLE_DOMAIN = {
-    "distribution": st.sampled_from(VARIABLES),
-    "loc": st.floats(-3.0, 3.0),
-    "spread": st.floats(0.1, 3.0),
+    "distribution": choices(VARIABLES),
+    "loc": floats(-3.0, 3.0),
+    "spread": floats(0.1, 3.0),
 }
 VARIABLE_ASSUMPTION = ("X = loc + spread·Y with Y ~ N(0, 1), U[0, 1], Exp(1) or a fair die roll {1, …, 6}; "
                        "exact moments from the textbook table of each law")
@@ -116,7 +125,7 @@ VARIABLE_ASSUMPTION = ("X = loc + spread·Y with Y ~ N(0, 1), U[0, 1], Exp(1) or
     statement="E[aX] = aE[X]",
     assumptions=(VARIABLE_ASSUMPTION, "the resolution is relative to the standard deviation of aX"),
     kind="stochastic",
-    domain={**VARIABLE_DOMAIN, "a": st.floats(-4.0, 4.0)},
+    domain={**VARIABLE_DOMAIN, "a": floats(-4.0, 4.0)},
     constraint=lambda p: abs(p["a"]) >= 0.05,
     stated=lambda p: p["a"] * p["mean"],
     mutants=(Formula("E[aX] = a²E[X]", lambda p: p["a"] ** 2 * p["mean"]),
@@ -143,8 +152,9 @@ def sum_terms(p) -> list[tuple[float, float, int]]:
     return [(float(6 * a - 3), float(0.2 + 1.8 * b), power(i)) for i, (a, b) in enumerate(u.tolist())]
 
 
-def sum_moments(p) -> dict[str, float]:
-    """Σ E[X_i], the sum of the terms' standard deviations, and Σ_{i≠j} Cov(X_i, X_j)."""
+def sum_moments(p) -> dict[str, object]:
+    """E[X_i] of each term (the document's given symbols: the law's table), the sum of the terms' standard
+    deviations, and Σ_{i≠j} Cov(X_i, X_j)."""
     law = LAWS[p["distribution"]]
     raw = {0: 1.0, 1: law.mean, 2: law.raw2, 3: law.raw3, 4: law.raw4}
     terms = sum_terms(p)
@@ -154,7 +164,7 @@ def sum_moments(p) -> dict[str, float]:
     if p["dependence"] == "dependent":  # Cov(Y^j, Y^k) = E[Y^(j+k)] − E[Y^j]E[Y^k]
         cross = sum(si * sj * (raw[ki + kj] - raw[ki] * raw[kj])
                     for i, (_, si, ki) in enumerate(terms) for j, (_, sj, kj) in enumerate(terms) if i != j)
-    return {"sum_of_means": sum(means), "sum_of_sds": sum(sds), "cross_covariance": cross}
+    return {"means": means, "sum_of_sds": sum(sds), "cross_covariance": cross}
 
 
 @claim(
@@ -168,12 +178,12 @@ def sum_moments(p) -> dict[str, float]:
                  "the slide states no independence condition, so dependent terms are in the domain",
                  "the resolution is relative to Σ_i sd(X_i)"),
     kind="stochastic",
-    domain={"distribution": st.sampled_from(VARIABLES), "dependence": st.sampled_from(["dependent", "independent"]),
-            "terms": st.integers(2, 8), "data_seed": st.integers(0, 1000)},
-    stated=lambda p: p["sum_of_means"],
+    domain={"distribution": choices(VARIABLES), "dependence": choices(["dependent", "independent"]),
+            "terms": integers(2, 8), "data_seed": DATA_SEED},
+    stated=lambda p: sum(p["means"]),  # Σ_i E[X_i]
     mutants=(Formula("E[Σ X_i] = Σ E[X_i] + Σ_{i≠j} Cov(X_i, X_j) (the variance rule's cross terms)",
-                     lambda p: p["sum_of_means"] + p["cross_covariance"]),
-             Formula("E[Σ X_i] = (1/n) Σ E[X_i] (an average for the sum)", lambda p: p["sum_of_means"] / p["terms"])),
+                     lambda p: sum(p["means"]) + p["cross_covariance"]),
+             Formula("E[Σ X_i] = (1/n) Σ E[X_i] (an average for the sum)", lambda p: sum(p["means"]) / p["terms"])),
     resolution=0.05,
     scale=lambda p: p["sum_of_sds"],
     design=tuple({"distribution": dist, "dependence": dep, "terms": n, "data_seed": 0}
@@ -231,11 +241,10 @@ def variance_shortcut(p, ctx):
     statement="Var[aX] = a² Var[X]",
     assumptions=(VARIABLE_ASSUMPTION, "Var[aX] is measured as E[(aX − aE[X])²]"),
     kind="stochastic",
-    domain={**VARIABLE_DOMAIN, "a": st.floats(-4.0, 4.0)},
+    domain={**VARIABLE_DOMAIN, "a": floats(-4.0, 4.0)},
     constraint=lambda p: abs(p["a"]) >= 0.05,
-    stated=lambda p: p["a"] ** 2 * p["variance"],
-    mutants=(Formula("Var[aX] = a Var[X]", lambda p: p["a"] * p["variance"]),
-             Formula("Var[aX] = |a| Var[X]", lambda p: abs(p["a"]) * p["variance"])),
+    stated="a**2 * variance",  # an expression: typeset in the report, and its standard mutants derived ("auto")
+    mutants=("auto", Formula("Var[aX] = |a| Var[X]", lambda p: abs(p["a"]) * p["variance"])),
     resolution=0.05,
     design=tuple({"distribution": dist, "loc": 1.0, "spread": 1.0, "a": a}
                  for dist in ("normal", "die") for a in (-3.0, -0.5, 0.5, 2.0, 4.0)),
@@ -315,7 +324,7 @@ DROPOUT_DESIGN = tuple({"d": d, "r": r, "data_seed": 0} for d in (8, 64) for r i
                  "in training mode",
                  "the resolution is relative to ‖(x_i w_i)_i‖, since Σ x_i w_i itself can be near 0"),
     kind="stochastic",
-    domain={"d": st.integers(1, 128), "r": st.floats(0.0, 0.95), "data_seed": st.integers(0, 1000)},
+    domain={"d": integers(1, 128), "r": floats(0.0, 0.95), "data_seed": DATA_SEED},
     stated=lambda p: (1 - p["r"]) * p["xw"],
     mutants=(Formula("E[DO_r(x)ᵀw] = Σ x_i w_i (dropout leaves the mean unchanged)", lambda p: p["xw"]),
              Formula("E[DO_r(x)ᵀw] = r Σ x_i w_i (r read as the keep probability)", lambda p: p["r"] * p["xw"])),
@@ -370,7 +379,7 @@ def expected_over_masks(layer: Callable[[torch.Tensor], torch.Tensor], x: torch.
                  "2^d masks D, each against the exact expectation (the probability-weighted sum over the masks)",
                  "tolerance 1e-9 relative to ‖(x_i w_i)_i‖ (Σ x_i w_i itself can be near 0)"),
     kind="identity",
-    domain={"d": st.integers(1, 10), "r": st.floats(0.05, 0.95), "data_seed": st.integers(0, 1000)},
+    domain={"d": integers(1, 10), "r": floats(0.05, 0.95), "data_seed": DATA_SEED},
     stated=lambda p: np.full(2 ** p["d"], p["expected"]),  # E[DO_r(x)ᵀw], for every draw of the d_i
     mutants=(Formula("Σ_i x_i w_i (every d_i = 1)", lambda p: np.full(2 ** p["d"], p["xw"])),),
     correction="E[DO_r(x)ᵀw] = E[Σ_i d_i x_i w_i] = Σ_i p(d_i = 1) x_i w_i",
@@ -401,7 +410,7 @@ def dropout_expectation_first_line(p, ctx):
                  "checked as '≤' in float64; at r > 0 the two sides differ by r·|Σ x_i w_i|, so '≤' decides '<'"),
     kind="bound",
     relation="le",
-    domain={"d": st.integers(1, 10), "r": st.floats(0.05, 0.95), "data_seed": st.integers(0, 1000)},
+    domain={"d": integers(1, 10), "r": floats(0.05, 0.95), "data_seed": DATA_SEED},
     readings=(
         Reading("in magnitude", "'<' compares sizes: |E[DO_r(x)ᵀw]| < |Σ x_i w_i| (as 'half as large' at r = 0.5 "
                 "suggests)", {"sense": "magnitude"}),
@@ -436,8 +445,8 @@ def dropout_shrinks_linear_output(p, ctx):
                  "over all 2^d masks; stated: ((1 − r)x)ᵀW + b written in the declaration from the inputs x, W, b "
                  "(quantities)",),
     kind="identity",
-    domain={"d": st.integers(1, 10), "e": st.integers(1, 8), "layers": st.just(4), "r": st.floats(0.0, 1.0),
-            "data_seed": st.integers(0, 1000)},
+    domain={"d": integers(1, 10), "e": integers(1, 8), "layers": choices([4]), "r": floats(0.0, 1.0),
+            "data_seed": DATA_SEED},
     stated=lambda p: layer_output(p, (1 - p["r"]) * p["x"]),  # Dropout_eval(x, r)ᵀW + b, Dropout_eval = (1 − r)x
     mutants=(Formula("E[DO_r(x)ᵀW + b] = xᵀW + b (evaluating without dropout, the slide's 'problem')",
                      lambda p: layer_output(p, p["x"])),
@@ -494,18 +503,16 @@ def exactness(gaps: np.ndarray) -> str:
     inventory_ids=("000-06",),
     source=Source(LECTURE_000, "Dropout at evaluation time"),
     statement=("φ(x)_train = σ(DO_r(x)ᵀW + b); Simple (but not quite correct) solution: Dropout_eval(X, r) = (1 − r)X"),
-    assumptions=(f"precise form: for 0 < r < 1, σ(Dropout_eval(x, r)ᵀW + b) differs from E_D[σ(DO_r(x)ᵀW + b)] for a "
-                 f"nonlinear σ (sigmoid, tanh, ReLU) and equals it for σ = identity (the slide's linear function); "
-                 f"'not quite correct' is read as 'not correct in general', so the label looks at 16 seeded layers "
-                 f"(x, W, b ~ N(0, 1)) at once",
+    assumptions=("precise form: for 0 < r < 1, σ(Dropout_eval(x, r)ᵀW + b) differs from E_D[σ(DO_r(x)ᵀW + b)] for a "
+                 "nonlinear σ (sigmoid, tanh, ReLU) and equals it for σ = identity (the slide's linear function); "
+                 "'not quite correct' is read as 'not correct in general', so the label looks at 16 seeded layers "
+                 "(x, W, b ~ N(0, 1)) at once",
                  f"at each of 10 rates r from 0.05 to 0.95 the gap is the largest difference over the layers and "
                  f"units, relative to 1 + max |E_D[σ(·)]|; '{INEXACT}' if it exceeds {GAP_TOLERANCE:g} at every rate, "
                  f"'{EXACT}' if at none, '{MIXED}' otherwise; expectations are exact sums over all 2^d masks"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"activation": st.sampled_from(list(ACTIVATIONS)), "d": st.integers(1, 8), "e": st.integers(1, 8),
-            "layers": st.just(16), "data_seed": st.integers(0, 1000)},
+    preset=BEHAVIOUR,
+    domain={"activation": choices(list(ACTIVATIONS)), "d": integers(1, 8), "e": integers(1, 8),
+            "layers": choices([16]), "data_seed": DATA_SEED},
     stated=lambda p: EXACT if p["activation"] == "identity" else INEXACT,
     mutants=(Formula("the rule is exact after any σ, as before it", lambda p: EXACT),
              Formula("the rule is inexact even for a linear layer", lambda p: INEXACT)),
@@ -567,8 +574,8 @@ SEGMENTS = 64  # random segments [w₁, w₂] per point
                  "data X ~ N(0, 1) with N examples in d dimensions, including d > N"),
     kind="bound",
     relation="le",
-    domain={"regression": st.sampled_from(REGRESSIONS), "N": st.integers(1, 64), "d": st.integers(1, 16),
-            "data_seed": st.integers(0, 1000)},
+    domain={"regression": choices(REGRESSIONS), "N": integers(1, 64), "d": integers(1, 16),
+            "data_seed": DATA_SEED},
     stated=lambda p: p["t"] * p["f1"] + (1 - p["t"]) * p["f2"],  # tf(w₁) + (1 − t)f(w₂)
     mutants=(Formula("strongly convex with modulus 1: f(tw₁ + (1 − t)w₂) ≤ tf(w₁) + (1 − t)f(w₂) − ½t(1 − t)‖w₁ − w₂‖²",
                      lambda p: p["t"] * p["f1"] + (1 - p["t"]) * p["f2"] - 0.5 * p["t"] * (1 - p["t"]) * p["dist_sq"]),
@@ -631,11 +638,9 @@ def convexity_class(eigenvalues: torch.Tensor) -> str:
                  f"seeded points w ~ N(0, I/d): "
                  f"'{STRICT}' if all exceed {CURVATURE_TOLERANCE:g}·λ_max, '{NONCONVEX}' if one is below "
                  f"−{CURVATURE_TOLERANCE:g}·λ_max, '{FLAT}' otherwise"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"regression": st.sampled_from(REGRESSIONS), "features": st.sampled_from(["generic", "duplicated column"]),
-            "N": st.integers(1, 64), "d": st.integers(2, 16), "data_seed": st.integers(0, 1000)},
+    preset=BEHAVIOUR,
+    domain={"regression": choices(REGRESSIONS), "features": choices(["generic", "duplicated column"]),
+            "N": integers(1, 64), "d": integers(2, 16), "data_seed": DATA_SEED},
     stated=lambda p: STRICT if p["rank"] == p["d"] else FLAT,
     mutants=(Formula("always strictly convex", lambda p: STRICT),
              Formula("never strictly convex", lambda p: FLAT)),
@@ -661,6 +666,7 @@ GD_PRECISION = 1e-6  # ‖w_T − w*‖ ≤ GD_PRECISION·‖w₀ − w*‖ coun
 def gd_run(p, device) -> dict[str, float | np.ndarray]:
     """Gradient descent with η = step/L on the point's problem, for the number of steps T after which
     the contraction bound max(|1 − ημ|, |1 − ηL|)^T is 1e-8 (100 times below GD_PRECISION)."""
+    problem: LeastSquares | LogisticRegression
     if p["problem"] == "least_squares":
         problem = make_least_squares(max(p["n"], p["d"]), p["d"], condition=p["condition"], seed=p["data_seed"],
                                      device=device)
@@ -705,12 +711,10 @@ CONVEXITY_STATEMENT = ("Linear and logistic regression losses are convex (usuall
                  "even for separable data)",
                  f"w₀ = w* + 3·N(0, I); run for T steps with max(|1 − ημ|, |1 − ηL|)^T ≤ 1e-8; '{REACHES}' when "
                  f"‖w_T − w*‖ ≤ {GD_PRECISION:g}‖w₀ − w*‖, '{DIVERGES}' when it grew, '{STALLS}' otherwise"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"problem": st.sampled_from(PROBLEMS), "n": st.integers(1, 100), "d": st.integers(1, 10),
-            "condition": st.sampled_from([1.0, 10.0, 30.0]), "step": st.floats(0.25, 1.9),
-            "data_seed": st.integers(0, 1000)},
+    preset=BEHAVIOUR,
+    domain={"problem": choices(PROBLEMS), "n": integers(1, 100), "d": integers(1, 10),
+            "condition": choices([1.0, 10.0, 30.0]), "step": floats(0.25, 1.9),
+            "data_seed": DATA_SEED},
     stated=lambda p: REACHES,
     mutants=(Formula("gradient descent converges only for η ≤ 1/L", lambda p: REACHES if p["step"] <= 1 else DIVERGES),),
     design=tuple({"problem": problem, "n": 50, "d": 5, "condition": 30.0, "step": step, "data_seed": 0}
@@ -721,7 +725,7 @@ def gd_reaches_regression_minimizer(p, ctx):
     """Run gradient descent and classify where it ends."""
     run = gd_run(p, ctx.device)
     distance = run["distance"]
-    keep = np.unique(np.geomspace(1, len(distance), 60).astype(int)) - 1
+    keep = log_spaced(len(distance))
     return Measurement(gd_outcome(distance), quantities={"steps": run["steps"], "final_distance": float(distance[-1])},
                        trace={"x": keep, "measured": distance[keep]})
 
@@ -770,11 +774,9 @@ def logistic_gd_outcome(norms: np.ndarray, gradient_ratio: float) -> str:
                  f"{LOGISTIC_GRADIENT_PRECISION:g}·‖∇f(w₀)‖ (a stationary point of a convex loss is a minimizer), "
                  f"'{STALLS}' otherwise",
                  "the asterisk of 'always*' is not explained on the slide: both kinds of data are checked"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"n": st.integers(5, 100), "d": st.integers(1, 5), "step": st.floats(0.25, 1.9),
-            "data_seed": st.integers(0, 1000)},
+    preset=BEHAVIOUR,
+    domain={"n": integers(5, 100), "d": integers(1, 5), "step": floats(0.25, 1.9),
+            "data_seed": DATA_SEED},
     readings=(
         Reading("overlapping classes", "the classes overlap (no separating hyperplane), so a minimizer exists",
                 {"separable": False}),
@@ -801,7 +803,7 @@ def gd_reaches_unregularized_logistic_minimizer(p, ctx):
     ws = gradient_descent_trajectory(grad, w0, lr=lr, steps=LOGISTIC_CHECKPOINTS[-1])
     norms = ws.norm(dim=-1).cpu().numpy()
     gradient_ratio = float(grad(ws[-1]).norm() / grad(w0).norm())
-    keep = np.unique(np.geomspace(1, len(norms), 60).astype(int)) - 1
+    keep = log_spaced(len(norms))
     return Measurement(logistic_gd_outcome(norms[list(LOGISTIC_CHECKPOINTS)], gradient_ratio),
                        quantities={"norms": norms[list(LOGISTIC_CHECKPOINTS)], "gradient_ratio": gradient_ratio},
                        trace={"x": keep, "measured": norms[keep]})
@@ -939,11 +941,9 @@ def permutation_outcome(losses) -> str:
                  "family uses d_in ≥ 2 and width ≥ 4 ('usually')",
                  f"losses agree when within {LOSS_TOLERANCE:g}·(loss scale + L(θ)), the loss scale being the loss "
                  "of the zero function"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"problem": st.sampled_from(NETWORK_PROBLEMS), "activation": st.sampled_from(list(NETWORK_ACTIVATIONS)),
-            "width": st.integers(2, 32), "d_in": st.integers(1, 8), "data_seed": st.integers(0, 1000)},
+    preset=BEHAVIOUR,
+    domain={"problem": choices(NETWORK_PROBLEMS), "activation": choices(list(NETWORK_ACTIVATIONS)),
+            "width": integers(2, 32), "d_in": integers(1, 8), "data_seed": DATA_SEED},
     constraint=lambda p: p["problem"] != "classification" or (p["width"] >= 4 and p["d_in"] >= 2),
     stated=lambda p: EQUIVALENT_NONCONVEX,
     mutants=(Formula("the loss is convex along the segments between equivalent solutions",
@@ -1032,8 +1032,8 @@ def two_scale_target(p, x: torch.Tensor) -> torch.Tensor:
                "d/dw₀₂ f(x) = σ(x₁w₁₂) = σ(x₁a)"),
     assumptions=("derivatives by autograd at w₁₁ = w₁₂ = a and arbitrary w₀₁, w₀₂, at 32 inputs x₁ ∈ [−2, 2]",),
     kind="identity",
-    domain={"activation": st.sampled_from(list(SYMMETRY_ACTIVATIONS)), "a": st.floats(-3.0, 3.0),
-            "w01": st.floats(-3.0, 3.0), "w02": st.floats(-3.0, 3.0)},
+    domain={"activation": choices(list(SYMMETRY_ACTIVATIONS)), "a": floats(-3.0, 3.0),
+            "w01": floats(-3.0, 3.0), "w02": floats(-3.0, 3.0)},
     stated=lambda p: np.tile(p["sigma_x_a"], 2),
     mutants=(Formula("d/dw₀ⱼ f(x) = σ'(x₁a) (the activation's derivative)", lambda p: np.tile(p["dsigma_x_a"], 2)),
              Formula("d/dw₀ⱼ f(x) = x₁σ(x₁a)", lambda p: np.tile(p["x"] * p["sigma_x_a"], 2))),
@@ -1085,12 +1085,10 @@ def symmetry_label(grad_w0: torch.Tensor, differences: torch.Tensor) -> str:
                  f"label '<gradients>; <outputs>': '{SAME_GRADIENT}' if the loss's derivatives in w₀₁ and w₀₂ agree at "
                  f"the start, '{IDENTICAL}' if σ(x₁w₁₁) and σ(x₁w₁₂) agree at every input and every step (both to "
                  f"1e-12)"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"activation": st.sampled_from(list(SYMMETRY_ACTIVATIONS)), "a": st.floats(-2.0, 2.0),
-            "w01": st.floats(-2.0, 2.0), "w02": st.floats(-2.0, 2.0), "lr": st.floats(0.01, 0.1),
-            "data_seed": st.integers(0, 1000)},
+    preset=BEHAVIOUR,
+    domain={"activation": choices(list(SYMMETRY_ACTIVATIONS)), "a": floats(-2.0, 2.0),
+            "w01": floats(-2.0, 2.0), "w02": floats(-2.0, 2.0), "lr": floats(0.01, 0.1),
+            "data_seed": DATA_SEED},
     constraint=lambda p: p.get("outgoing") == "equal" or abs(p["w01"] - p["w02"]) >= 0.05,
     readings=(
         Reading("whole neurons symmetric", "symmetry means the two neurons are interchangeable: w₁₁ = w₁₂ = a and "
@@ -1155,17 +1153,15 @@ def symmetry_breaking_outcome(differences: torch.Tensor, losses: torch.Tensor, b
     source=Source(LECTURE_000, "Symmetry-breaking"),
     statement=("When initialized randomly, the two neurons can create different transforms and a much better solution "
                "is found."),
-    assumptions=(f"the network and data of symmetric-init-stays-symmetric, with a smooth σ (sigmoid, tanh), on "
-                 f"two-scale targets σ(a_fast x) − σ(a_slow x) that two different units represent and no symmetric "
-                 f"network does (without biases a ReLU unit cannot change the side of its weight's sign, so ReLU is "
-                 f"left out)",
+    assumptions=("the network and data of symmetric-init-stays-symmetric, with a smooth σ (sigmoid, tanh), on "
+                 "two-scale targets σ(a_fast x) − σ(a_slow x) that two different units represent and no symmetric "
+                 "network does (without biases a ReLU unit cannot change the side of its weight's sign, so ReLU is "
+                 "left out)",
                  f"{RANDOM_INITS} random initializations w ~ N(0, 1), {RANDOM_STEPS} steps of gradient descent at "
                  f"lr 0.5; 'much better' = the median final loss is at most half the least loss of any symmetric "
                  f"network 2c·σ(ax₁) (a over a log grid up to 10⁶), which bounds what symmetric training can reach"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"activation": st.sampled_from(["sigmoid", "tanh"]), "data_seed": st.sampled_from(list(range(8)))},
+    preset=BEHAVIOUR,
+    domain={"activation": choices(["sigmoid", "tanh"]), "data_seed": choices(list(range(8)))},
     stated=lambda p: BETTER,
     mutants=(Formula("random initialization finds no better solution than a symmetric one", lambda p: NOT_BETTER),
              Formula("the neurons stay identical", lambda p: STILL_SYMMETRIC)),
@@ -1180,7 +1176,7 @@ def random_init_breaks_symmetry(p, ctx):
     _, _, losses, differences = train_two_units(init[0].to(ctx.device), init[1].to(ctx.device), x, y, p["activation"],
                                                 lr=0.5, steps=RANDOM_STEPS)
     best = best_symmetric_loss(y, x, p["activation"])
-    keep = np.unique(np.geomspace(1, RANDOM_STEPS + 1, 40).astype(int)) - 1
+    keep = log_spaced(RANDOM_STEPS + 1, 40)
     median = differences.median(dim=1).values.cpu().numpy()
     return Measurement(symmetry_breaking_outcome(differences, losses, best),
                        quantities={"median_loss": float(losses.median()), "best_symmetric_loss": best,
@@ -1190,7 +1186,7 @@ def random_init_breaks_symmetry(p, ctx):
 
 # === 5. Scaled initialization (000-10 … 000-12) ===================================================
 
-NEURON_DOMAIN = {"fan_in": st.integers(1, 256), "data_seed": st.integers(0, 1000)}
+NEURON_DOMAIN = {"fan_in": integers(1, 256), "data_seed": DATA_SEED}
 NEURON_ASSUMPTION = ("x fixed (seeded, entries U[−1, 2]), the moments taken over the weights w, one fresh weight "
                      "vector per replicate (theorems.catalogue.kit.neuron_output_sampler)")
 
@@ -1211,14 +1207,14 @@ def neuron_output(p, ctx, *, weight_variance: float):
                "Var[f(x)] = Σ Var[x_i w_i] = Σ x_i² Var[w_i] = Σ x_i²"),
     assumptions=(NEURON_ASSUMPTION, "the resolution of the mean is relative to the standard deviation √(Σ x_i²)"),
     kind="stochastic",
-    domain={"moment": st.sampled_from(["variance", "mean"]), **NEURON_DOMAIN},
-    stated=lambda p: 0.0 if p["moment"] == "mean" else p["x_sq_sum"],
+    domain={"moment": choices(["variance", "mean"]), **NEURON_DOMAIN},
+    stated=lambda p: 0.0 if p["moment"] == "mean" else p["x"] @ p["x"],  # Σ x_i²
     mutants=(Formula("Var[f(x)] = d, E[f(x)] = 0 (each term's variance 1, whatever x)",
                      lambda p: 0.0 if p["moment"] == "mean" else float(p["fan_in"])),
              Formula("Var[f(x)] = √(Σ x_i²) and E[f(x)] = √(Σ x_i²) (standard deviations for moments)",
-                     lambda p: math.sqrt(p["x_sq_sum"]))),
+                     lambda p: math.sqrt(p["x"] @ p["x"]))),
     resolution=0.05,
-    scale=lambda p: math.sqrt(p["x_sq_sum"]) if p["moment"] == "mean" else None,
+    scale=lambda p: math.sqrt(p["x"] @ p["x"]) if p["moment"] == "mean" else None,
     design=tuple({"moment": moment, "fan_in": d, "data_seed": 0} for moment in ("variance", "mean")
                  for d in (1, 4, 16, 64, 256)),
     figure=Figure(kind="points", x="fan_in", xlabel="inputs d", ylabel="E[f(x)] and Var[f(x)]", logx=True,
@@ -1249,9 +1245,10 @@ scaled_init_output_variance = claim(
                  "sense in which the variance is independent of d"),
     kind="stochastic",
     domain=NEURON_DOMAIN,
-    stated=lambda p: p["x_sq_sum"] / p["fan_in"],
-    mutants=(Formula("s = d: Var = (1/d²) Σ x_i²", lambda p: p["x_sq_sum"] / p["fan_in"] ** 2),
-             Formula("Var = (1/√d) Σ x_i² (1/s not squared)", lambda p: p["x_sq_sum"] / math.sqrt(p["fan_in"]))),
+    stated=lambda p: (p["x"] @ p["x"]) / p["fan_in"],  # (1/d) Σ x_i²
+    mutants=(Formula("s = d: Var = (1/d²) Σ x_i²", lambda p: (p["x"] @ p["x"]) / p["fan_in"] ** 2),
+             Formula("Var = (1/√d) Σ x_i² (1/s not squared)",
+                     lambda p: (p["x"] @ p["x"]) / math.sqrt(p["fan_in"]))),
     resolution=0.05,
     design=SCALED_DESIGN,
     figure=Figure(kind="points", x="fan_in", xlabel="inputs d", ylabel="Var[f(x)]", logx=True, series=None),
@@ -1272,11 +1269,12 @@ scaled_init_first_build = claim(
     kind="stochastic",
     domain=NEURON_DOMAIN,
     stated=lambda p: 0.0,  # (1/d) Σ Var[x_i²] w_i², with Var[x_i²] = 0 for a fixed x
-    mutants=(Formula("Var = Σ x_i² (the 1/d dropped)", lambda p: p["x_sq_sum"]),),
+    mutants=(Formula("Var = Σ x_i² (the 1/d dropped)", lambda p: p["x"] @ p["x"]),),
     correction="Var[Σ x_i w_i (1/√d)] = (1/d) Σ x_i² Var[w_i] = (1/d) Σ x_i²",
-    alternatives=(Formula("(1/d) Σ x_i² Var[w_i] (x and w in their places)", lambda p: p["x_sq_sum"] / p["fan_in"]),),
+    alternatives=(Formula("(1/d) Σ x_i² Var[w_i] (x and w in their places)",
+                          lambda p: (p["x"] @ p["x"]) / p["fan_in"]),),
     resolution=0.05,
-    scale=lambda p: p["x_sq_sum"] / p["fan_in"],
+    scale=lambda p: (p["x"] @ p["x"]) / p["fan_in"],
     design=SCALED_DESIGN,
     figure=Figure(kind="points", x="fan_in", xlabel="inputs d", ylabel="Var[f(x)]", logx=True, series=None),
 )(scaled_neuron_output_variance)
@@ -1294,7 +1292,7 @@ def scaled_term_variance_sum(p, ctx):
         return (x_device * w / math.sqrt(fan_in)).square().sum(dim=1)
 
     return ctx.mean(draw, bytes_per_replicate=4 * ctx.dtype.itemsize * fan_in,
-                    quantities={"x_sq_sum": float(x.square().sum()), "weight_variance": 1.0})
+                    quantities={"x": x.numpy(), "weight_variance": 1.0})
 
 
 scaled_init_variance_middle_line = claim(
@@ -1310,9 +1308,10 @@ scaled_init_variance_middle_line = claim(
                  "sum of the variances, is the independence rule of 000-04 (variance-of-independent-sum)"),
     kind="stochastic",
     domain=NEURON_DOMAIN,
-    stated=lambda p: p["x_sq_sum"] * (1 / math.sqrt(p["fan_in"])) ** 2 * p["weight_variance"],
+    # Σ_i x_i² (1/√d)² Var[w_i]
+    stated=lambda p: np.sum(np.square(p["x"]) * (1 / math.sqrt(p["fan_in"])) ** 2 * p["weight_variance"]),
     mutants=(Formula("Σ x_i² (1/√d) Var[w_i] (the scale not squared)",
-                     lambda p: p["x_sq_sum"] / math.sqrt(p["fan_in"]) * p["weight_variance"]),),
+                     lambda p: np.sum(np.square(p["x"]) / math.sqrt(p["fan_in"]) * p["weight_variance"])),),
     resolution=0.05,
     design=SCALED_DESIGN,
     figure=Figure(kind="points", x="fan_in", xlabel="inputs d", ylabel="Σ Var[x_i w_i/√d]", logx=True, series=None),
@@ -1350,7 +1349,7 @@ def torch_init_second_moment(p, ctx):
 INIT_ASSUMPTIONS = ("the slide writes N(μ, s) with s the standard deviation (see the module docstring), so N(0, s) "
                     "has variance s²; the variance reading is a mutant",
                     "W ∈ ℝ^{d×e} maps d inputs to e outputs: torch's fan_in = d, fan_out = e")
-INIT_DOMAIN = {"d": st.integers(4, 1024), "e": st.integers(4, 1024)}
+INIT_DOMAIN = {"d": integers(4, 1024), "e": integers(4, 1024)}
 
 
 @claim(
@@ -1365,7 +1364,7 @@ INIT_DOMAIN = {"d": st.integers(4, 1024), "e": st.integers(4, 1024)}
                  "(ReLU gain √2, as in He et al. 2015, Var = 2/fan_in) and with the gains for ReLU and for a linear "
                  "layer (gain 1)"),
     kind="stochastic",
-    domain={"torch_init": st.sampled_from(list(KAIMING)), **INIT_DOMAIN},
+    domain={"torch_init": choices(list(KAIMING)), **INIT_DOMAIN},
     stated=lambda p: (1 / math.sqrt(p["d"])) ** 2,
     mutants=(Formula("N(0, 1/√d) read as variance 1/√d", lambda p: 1 / math.sqrt(p["d"])),
              Formula("Var = 2/(d + e) (Xavier's)", lambda p: 2 / (p["d"] + p["e"]))),
@@ -1392,7 +1391,7 @@ def kaiming_init_vs_torch(p, ctx):
     assumptions=(*INIT_ASSUMPTIONS, "the measurement is the variance of the weights torch.nn.init.xavier_normal_ "
                  "draws (gain 1; Glorot & Bengio 2010: Var = 2/(fan_in + fan_out))"),
     kind="stochastic",
-    domain={"torch_init": st.just("xavier_normal_ (gain 1)"), **INIT_DOMAIN},
+    domain={"torch_init": choices(["xavier_normal_ (gain 1)"]), **INIT_DOMAIN},
     stated=lambda p: math.sqrt(2 / (p["d"] + p["e"])) ** 2,
     mutants=(Formula("N(0, √(2/(d + e))) read as variance √(2/(d + e))", lambda p: math.sqrt(2 / (p["d"] + p["e"]))),
              Formula("Var = 1/(d + e)", lambda p: 1 / (p["d"] + p["e"]))),
@@ -1425,30 +1424,30 @@ SAMPLED_COSTS = ("full_loss", "sampled_loss", "sgd_step")  # 000-14's costs: eve
 
 
 def operation_count(cost: str, sizes: dict[str, int]) -> int:
-    """Floating-point operations of ``cost`` at ``sizes`` (d, L, N, S), as FlopCounterMode counts them
-    (matrix products; elementwise work is O(1) per matrix entry and is not counted) on meta tensors, so
-    no arithmetic is done. The network is L layers σ(hW_k), W_k ∈ ℝ^{d×d}, then a linear output w₀ ∈ ℝ^d.
+    """Floating-point operations of ``cost`` at ``sizes`` (d, L, N, S), the kit's OperationCounter flops
+    (matrix products, forward and backward; elementwise work is O(1) per matrix entry and is not counted)
+    on meta tensors, so no arithmetic is done. The network is L layers σ(hW_k), W_k ∈ ℝ^{d×d}, then a linear output w₀ ∈ ℝ^d.
 
     For SAMPLED_COSTS the N examples are there as data (N, d), the sampled example is drawn with
     torch.randint and gathered, and every element a torch call writes outside the matrix products (the
-    draw, the gather, σ, the loss: OperationCounter) is added: work that touched all N examples would show.
+    draw, the gather, σ, the loss: the counter's elements) is added: work that touched all N examples would show.
     """
     if cost not in COSTS:
         raise ValueError(f"unknown cost {cost!r}; choose one of {sorted(COSTS)}")
     d, L, N, S = sizes["d"], sizes["L"], sizes["N"], sizes["S"]
-    meta = dict(device="meta", dtype=torch.float32)
+    meta: dict[str, Any] = dict(device="meta", dtype=torch.float32)
     if cost in SAMPLED_COSTS:
         weights, X, y = network_weights(d, L, meta), torch.empty(N, d, **meta), torch.empty(N, 1, **meta)
-        with FlopCounterMode(display=False) as counter, OperationCounter() as written:
+        with OperationCounter() as counter:
             sampled_cost_run(cost, weights, X, y)
-        return counter.get_total_flops() + written.elements
-    with FlopCounterMode(display=False) as counter:
+        return counter.total
+    with OperationCounter() as counter:
         if cost in ("neuron", "layer"):
             x = torch.empty(1, d, requires_grad=True, **meta)
             W = torch.empty(d, 1 if cost == "neuron" else d, requires_grad=True, **meta)
             out = torch.sigmoid(x @ W)
             torch.autograd.grad(out, (x, W), torch.ones_like(out))
-            return counter.get_total_flops()
+            return counter.flops
         weights = network_weights(d, L, meta)
         rows = 1 if cost == "network" else N
         X, y = torch.empty(rows, d, **meta), torch.empty(rows, 1, **meta)
@@ -1457,7 +1456,7 @@ def operation_count(cost: str, sizes: dict[str, int]) -> int:
             if cost != "network":
                 with torch.no_grad():
                     weights = [(W - 0.1 * g).requires_grad_() for W, g in zip(weights, grads)]
-    return counter.get_total_flops()
+    return counter.flops
 
 
 def network_weights(d: int, L: int, meta: dict) -> list[torch.Tensor]:
@@ -1487,20 +1486,14 @@ def sampled_cost_run(cost: str, weights: list[torch.Tensor], X: torch.Tensor, y:
             [W - 0.1 * g for W, g in zip(weights, grads)]
 
 
-def fitted_exponent(sizes: Sequence[float], counts: Sequence[float], *,
-                    level: float = 0.99) -> tuple[float, float, float]:
-    """The least-squares slope b of log(count) = a + b log(size), with its t interval at ``level``:
-    (b, low, high). An exact power law (a constant included) gives a zero-width interval."""
+def exponent_interval(sizes: Sequence[float], counts: Sequence[float], *,
+                      level: float = 0.99) -> tuple[float, float, float]:
+    """The kit's fitted exponent b of count ∝ size^b with its t interval at ``level``: (b, low, high),
+    b ± t_{n−2} se. An exact power law (a constant included) gives a zero-width interval."""
     from scipy import stats
 
-    x, y = np.log(np.asarray(sizes, dtype=float)), np.log(np.asarray(counts, dtype=float))
-    if len(x) < 3:
-        raise ValueError(f"a fit with an interval needs at least 3 sizes, got {len(x)}")
-    dx = x - x.mean()
-    slope = float(dx @ (y - y.mean()) / (dx @ dx))
-    residuals = y - y.mean() - slope * dx
-    stderr = math.sqrt(float(residuals @ residuals) / (len(x) - 2) / float(dx @ dx))
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 2)) * stderr
+    slope, se = fitted_exponent(sizes, counts)
+    half = float(stats.t.ppf(0.5 + level / 2, len(sizes) - 2)) * se
     return slope, slope - half, slope + half
 
 
@@ -1518,7 +1511,7 @@ def cost_exponent(p, ctx) -> Measurement:
     sweep = sorted({int(round(p["start"] * 10 ** (2 * k / (SWEEP_POINTS - 1)))) for k in range(SWEEP_POINTS)})
     base = {**BASE_SIZES, **STEP_SWEEP_SIZES} if p["vary"] == "S" else BASE_SIZES
     counts = [operation_count(p["cost"], {**base, p["vary"]: size}) for size in sweep]
-    slope, low, high = fitted_exponent(sweep, counts)
+    slope, low, high = exponent_interval(sweep, counts)
     return Measurement(np.array([low, high]), quantities={"slope": slope, "sizes": sweep, "counts": counts},
                        trace={"x": np.array(sweep), "measured": np.array(counts, dtype=float)})
 
@@ -1560,8 +1553,8 @@ COMPLEXITY_CHAIN = ("neuron", "layer", "network", "gd_step", "gd")
                "descent update; total cost of gradient descent O(SNLd²)"),
     assumptions=COST_EXPONENT_ASSUMPTIONS,
     kind="scaling",
-    domain={"cost": st.sampled_from(COMPLEXITY_CHAIN), "vary": st.sampled_from(["d", "L", "N", "S"]),
-            "start": st.sampled_from([1, 4, 8, 16])},
+    domain={"cost": choices(COMPLEXITY_CHAIN), "vary": choices(["d", "L", "N", "S"]),
+            "start": choices([1, 4, 8, 16])},
     constraint=valid_sweep,
     stated=stated_exponent(SLIDE_ORDERS),
     mutants=(Formula("every cost is linear in d (a layer as cheap as a neuron)",
@@ -1597,14 +1590,14 @@ def alexnet() -> torch.nn.Sequential:
 
 
 def alexnet_multiply_adds(backward: bool) -> float:
-    """Multiply-adds (FlopCounterMode's FLOPs / 2) of AlexNet on one image: the forward pass, or the forward
-    and backward passes of a gradient step."""
+    """Multiply-adds (the OperationCounter's flops / 2) of AlexNet on one image: the forward pass, or the
+    forward and backward passes of a gradient step."""
     network, image = alexnet(), torch.empty(1, 3, 224, 224, device="meta")
-    with FlopCounterMode(display=False) as counter:
+    with OperationCounter() as counter:
         output = network(image)
         if backward:
             output.sum().backward()
-    return counter.get_total_flops() / 2
+    return counter.flops / 2
 
 
 @claim(
@@ -1620,7 +1613,7 @@ def alexnet_multiply_adds(backward: bool) -> float:
                  "an O(·) count fixes the size, not the constant: the slide's product is checked to within a factor of "
                  "10 (|log₁₀ measured − log₁₀ stated| ≤ 1); the report gives the exact ratio (ratio_to_slide)"),
     kind="identity",
-    domain={"N": st.sampled_from([10_000_000, 14_197_122])},
+    domain={"N": choices([10_000_000, 14_197_122])},
     readings=(
         Reading("forward pass", "an operation is a multiply-add of the forward pass, as 'summation O(d)' counts",
                 {"count": "forward"}),
@@ -1658,8 +1651,8 @@ def alexnet_step_cost(p, ctx):
         "products, every element a torch call writes (the draw, the gather, σ, the loss) is counted, so work on all "
         "N examples would show in the exponent of N",),
     kind="scaling",
-    domain={"cost": st.sampled_from(["full_loss", "sampled_loss", "sgd_step"]), "vary": st.sampled_from(["N", "d", "L"]),
-            "start": st.sampled_from([1, 4, 8, 16])},
+    domain={"cost": choices(["full_loss", "sampled_loss", "sgd_step"]), "vary": choices(["N", "d", "L"]),
+            "start": choices([1, 4, 8, 16])},
     constraint=valid_sweep,
     stated=stated_exponent(SLIDE_ORDERS),
     mutants=(Formula("the estimated loss costs O(N) like the full loss", lambda p: 1.0 if p["vary"] == "N" else
@@ -1678,8 +1671,8 @@ def sampled_loss_cost(p, ctx):
     return cost_exponent(p, ctx)
 
 
-SGD_DOMAIN = {"problem": st.sampled_from(PROBLEMS), "N": st.integers(2, 256), "d": st.integers(1, 12),
-              "data_seed": st.integers(0, 1000)}
+SGD_DOMAIN = {"problem": choices(PROBLEMS), "N": integers(2, 256), "d": integers(1, 12),
+              "data_seed": DATA_SEED}
 ENOUGH_EXAMPLES = lambda p: p["N"] >= p["d"]  # noqa: E731  (least squares needs N ≥ d for its minimizer)
 SGD_ASSUMPTIONS = (
     "finite sums from theorems.catalogue.kit: least squares f_i = ½(x_iᵀw − y_i)² (the slide's (f(x_i, w) − y_i)² up to the "
@@ -1707,11 +1700,11 @@ def sampled_estimate(p, ctx):
                "y_i)² = (1/N) Σ_i (f(x_i, w) − y_i)² = Loss"),
     assumptions=(*SGD_ASSUMPTIONS, "the resolution is relative to the per-example spread of the losses"),
     kind="stochastic",
-    domain={**SGD_DOMAIN, "estimate": st.just("loss"), "B": st.just(1)},
+    domain={**SGD_DOMAIN, "estimate": choices(["loss"]), "B": choices([1])},
     constraint=ENOUGH_EXAMPLES,
-    stated=lambda p: p["full"],
+    stated=full_value,  # (1/N) Σ_i (f(x_i, w) − y_i)² = Loss
     mutants=(Formula("E_i = the loss at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"]),
-             Formula("E_i = Σ_i (f(x_i, w) − y_i)² (p(i) = 1/N left out)", lambda p: p["N"] * p["full"])),
+             Formula("E_i = Σ_i (f(x_i, w) − y_i)² (p(i) = 1/N left out)", lambda p: p["N"] * full_value(p))),
     resolution=0.05,
     scale=lambda p: p["spread"],
     design=tuple({"problem": problem, "N": n, "d": 5, "data_seed": 0, "estimate": "loss", "B": 1}
@@ -1736,7 +1729,7 @@ def sampled_example_loss_unbiased(p, ctx):
                  "the N equally likely outcomes; stated, the line's right-hand side at each outcome, from the law's "
                  "probabilities P(X = i) (quantities)",),
     kind="identity",
-    domain={"N": st.integers(2, 1000)},
+    domain={"N": integers(2, 1000)},
     stated=lambda p: p["P"].sum() * p["outcomes"],  # Σ_i P(X = i) X at each outcome X
     mutants=(Formula("E[X] = N/2", lambda p: np.full(len(p["outcomes"]), p["N"] / 2)),),
     alternatives=(Formula("E[X] = Σ_i P(X = i) i", lambda p: np.full(len(p["outcomes"]), p["P"] @ p["outcomes"])),),
@@ -1764,11 +1757,11 @@ def expectation_of_index_line(p, ctx):
     assumptions=(*SGD_ASSUMPTIONS, "gradients compared along a seeded unit direction u (u·∇f_i against u·∇F); the "
                  "resolution is relative to the per-example spread of u·∇f_i"),
     kind="stochastic",
-    domain={**SGD_DOMAIN, "estimate": st.just("gradient"), "B": st.just(1)},
+    domain={**SGD_DOMAIN, "estimate": choices(["gradient"]), "B": choices([1])},
     constraint=ENOUGH_EXAMPLES,
-    stated=lambda p: p["full"],
+    stated=full_value,  # ∇_w Loss(w, X, y) along u, by the problem's closed-form full gradient
     mutants=(Formula("E = the gradient at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"]),
-             Formula("E = Σ_i ∇_w Loss(w, x_i, y_i) (the 1/N left out)", lambda p: p["N"] * p["full"])),
+             Formula("E = Σ_i ∇_w Loss(w, x_i, y_i) (the 1/N left out)", lambda p: p["N"] * full_value(p))),
     resolution=0.05,
     scale=lambda p: p["spread"],
     design=tuple({"problem": problem, "N": n, "d": 5, "data_seed": 0, "estimate": "gradient", "B": 1}
@@ -1792,12 +1785,12 @@ def sampled_example_gradient_unbiased(p, ctx):
     assumptions=(*SGD_ASSUMPTIONS, "gradients compared along a seeded unit direction u; the resolution is relative "
                  "to the per-example spread of u·∇f_i"),
     kind="stochastic",
-    domain={**SGD_DOMAIN, "estimate": st.just("gradient"), "B": st.integers(1, 64)},
+    domain={**SGD_DOMAIN, "estimate": choices(["gradient"]), "B": integers(1, 64)},
     readings=SAMPLING_READINGS,
     constraint=lambda p: ENOUGH_EXAMPLES(p) and sample_fits(p),
-    stated=lambda p: p["full"],  # ∇_w Loss(w, X, y), the full-data gradient along u
+    stated=full_value,  # ∇_w Loss(w, X, y), the full-data gradient along u
     mutants=(Formula("E[Σ_{i=1}^B ∇ Loss(w, x_{b_i}, y_{b_i})] = ∇ Loss (the 1/B left out)",
-                     lambda p: p["B"] * p["full"]),
+                     lambda p: p["B"] * full_value(p)),
              Formula("E = the gradient at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"])),
     resolution=0.05,
     scale=lambda p: p["spread"],
@@ -1826,8 +1819,8 @@ def minibatch_mean_gradient_unbiased(p, ctx):
                  "Uniform(1, N), as the slide's (1/B²) Σ Var[…] step needs) and a random subset of B distinct "
                  "examples (a shuffled training set's minibatch), whose variance is σ²/B·(N − B)/(N − 1)"),
     kind="stochastic",
-    domain={"problem": st.sampled_from(PROBLEMS), "statistic": st.sampled_from(["trace", "entry"]),
-            "N": st.integers(2, 128), "d": st.integers(2, 8), "B": st.integers(1, 64), "data_seed": st.integers(0, 1000)},
+    domain={"problem": choices(PROBLEMS), "statistic": choices(["trace", "entry"]),
+            "N": integers(2, 128), "d": integers(2, 8), "B": integers(1, 64), "data_seed": DATA_SEED},
     readings=SAMPLING_READINGS,
     constraint=lambda p: ENOUGH_EXAMPLES(p) and sample_fits(p),
     stated=lambda p: p["sigma2"] / p["B"],  # (1/B) Var[∇_w Loss(w, x_{b_i}, y_{b_i})]

@@ -34,64 +34,53 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import Any
 
-import hypothesis.strategies as st
 import numpy as np
 import torch
-from torch.overrides import TorchFunctionMode
-from torch.utils._pytree import tree_leaves
 
 from implementations import optimizers as opt
 from implementations.optimizer_oracles import PAIRING, torch_trajectory
 from implementations.problems import (
     FiniteSumProblem,
     LeastSquares,
+    LogisticRegression,
     gradient_descent_trajectory,
     make_least_squares,
     make_logistic_regression,
     make_quadratic,
 )
-from theorems.core.claim import Figure, Formula, Measurement, Source, claim
 from theorems.catalogue.kit import (
+    COSTLY,
     DISTRIBUTIONS,
     DOCUMENTS,
     PROBLEMS,
     SAMPLING_READINGS,
+    OperationCounter,
     evaluation_point,
     finite_sum_problem,
+    fitted_exponent,
+    full_value,
+    log_spaced,
+    log_spaced_integers,
     minibatch_bytes,
     sample_fits,
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
-    COSTLY,
 )
+from theorems.core.claim import BEHAVIOUR, EXACT_TO_ROUNDING, Figure, Formula, Measurement, Preset, Source, claim
+from theorems.core.domain import DATA_SEED, choices, floats, integers
 
 LECTURE_001 = DOCUMENTS["001"]
-TRACE_POINTS = 60  # iterations kept for the figures (log-spaced); the checks use every iteration
 
 
-# --- shared helpers: hitting times and fitted exponents ----------------------------------------------
+# --- shared helper: hitting times ----------------------------------------------------------------------
 
 def first_hits(suboptimality: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """For each threshold ε, the first t with suboptimality[t] ≤ ε; len(suboptimality) if never."""
     hits = suboptimality[None, :] <= thresholds[:, None]
     return np.where(hits.any(axis=1), hits.argmax(axis=1), len(suboptimality))
-
-
-def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """The least-squares slope of log y against log x, and its standard error."""
-    lx, ly = np.log(np.asarray(x, dtype=np.float64)), np.log(np.asarray(y, dtype=np.float64))
-    centred = lx - lx.mean()
-    slope = float(centred @ (ly - ly.mean()) / (centred @ centred))
-    residuals = ly - ly.mean() - slope * centred
-    se = math.sqrt(float(residuals @ residuals) / max(len(lx) - 2, 1) / float(centred @ centred))
-    return slope, se
-
-
-def log_spaced(n: int, count: int = TRACE_POINTS) -> np.ndarray:
-    """About ``count`` distinct log-spaced indices of 0 … n − 1 (the elements a figure keeps)."""
-    return np.unique(np.geomspace(1, n, count).astype(int)) - 1
 
 
 # =====================================================================================================
@@ -101,12 +90,12 @@ def log_spaced(n: int, count: int = TRACE_POINTS) -> np.ndarray:
 STEPS = 500  # gradient steps per trajectory
 
 GD_DOMAIN = {
-    "problem": st.sampled_from(PROBLEMS),
-    "n": st.integers(1, 200),
-    "d": st.integers(1, 20),
-    "condition": st.sampled_from([1.0, 10.0, 100.0, 1000.0]),
-    "lr_fraction": st.floats(0.05, 1.0),  # η = lr_fraction / L, so η ≤ 1/L
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(PROBLEMS),
+    "n": integers(1, 200),
+    "d": integers(1, 20),
+    "condition": choices([1.0, 10.0, 100.0, 1000.0]),
+    "lr_fraction": floats(0.05, 1.0),  # η = lr_fraction / L, so η ≤ 1/L
+    "data_seed": DATA_SEED,
 }
 GD_ASSUMPTIONS = (
     "least squares in the document's sum form f(w) = ½‖y − Xw‖², L = λ_max(XᵀX), with XᵀX/n of the given "
@@ -125,6 +114,7 @@ def gd_trajectory(p, device: torch.device, *, stationary: bool = False) -> dict[
     ``stationary``: least squares with targets y = 0, started at w_0 = w* = 0, where the computed
     gradient XᵀX·0 − Xᵀ·0 is exactly 0.
     """
+    problem: LeastSquares | LogisticRegression
     if p["problem"] == "least_squares":
         problem = make_least_squares(max(p["n"], p["d"]), p["d"], condition=p["condition"], seed=p["data_seed"],
                                      device=device)
@@ -157,7 +147,7 @@ def gd_trajectory(p, device: torch.device, *, stationary: bool = False) -> dict[
 def gd_measurement(p, ctx, measured) -> Measurement:
     """A gradient-descent run's per-iteration quantity ``measured(run)``, every iteration checked.
 
-    The figure keeps TRACE_POINTS log-spaced iterations; the engine adds the stated bound there.
+    The figure keeps the kit's log_spaced iterations; the engine adds the stated bound there.
     """
     run = gd_trajectory(p, ctx.device)
     values = measured(run)
@@ -235,10 +225,8 @@ def strict_decrease_stated(p) -> str:
         "computed ∇f is exactly 0",
         f"steps whose guaranteed decrease (η/2)‖∇f‖² is below {ROUNDING:g}·|f|, or taken once f − f* is below "
         f"{FLOOR:g} of its start, are at float64's rounding of f and are not read (see decrease_label)",),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={**GD_DOMAIN, "start": st.sampled_from(["random", "stationary"])},
+    preset=BEHAVIOUR,
+    domain={**GD_DOMAIN, "start": choices(["random", "stationary"])},
     constraint=lambda p: p["start"] == "random" or p["problem"] == "least_squares",
     stated=strict_decrease_stated,
     mutants=(Formula("the value decreases strictly at every step (without the exception ∇f(w_t) = 0)",
@@ -270,8 +258,7 @@ def gd_strict_decrease(p, ctx):
     stated=lambda p: (p["dist_sq"][:-1] - p["dist_sq"][1:]) / (2 * p["lr"]),
     mutants=(Formula("f(w_{t+1}) − f(w*) ≤ (1/2η)(‖w_{t+1} − w*‖² − ‖w_t − w*‖²) (indices swapped)",
                      lambda p: (p["dist_sq"][1:] - p["dist_sq"][:-1]) / (2 * p["lr"])),),
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     design=GD_DESIGN,
     figure=Figure(kind="traces", xlabel="iteration t", ylabel="f(w_{t+1}) − f(w*) and its bound",
                   logx=True, logy=True),
@@ -295,8 +282,7 @@ def gd_distance_bound(p, ctx):
     stated=lambda p: p["dist_sq"][0] / (2 * p["lr"] * np.arange(1, STEPS + 1)),
     mutants=(Formula("f(w_T) − f(w*) ≤ ‖w_0 − w*‖²/(2ηT²)",
                      lambda p: p["dist_sq"][0] / (2 * p["lr"] * np.arange(1, STEPS + 1) ** 2)),),
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     design=GD_DESIGN,
     figure=Figure(kind="traces", xlabel="iteration T", ylabel="f(w_T) − f(w*) and the bound", logx=True, logy=True),
 )
@@ -346,10 +332,10 @@ def gd_iterations_to_epsilon(p, ctx):
 # =====================================================================================================
 
 LINREG_DOMAIN = {
-    "n": st.integers(1, 60),
-    "d": st.integers(1, 20),
-    "scale": st.floats(0.1, 10.0),  # X and y are scale · N(0, 1) entries
-    "data_seed": st.integers(0, 1000),
+    "n": integers(1, 60),
+    "d": integers(1, 20),
+    "scale": floats(0.1, 10.0),  # X and y are scale · N(0, 1) entries
+    "data_seed": DATA_SEED,
 }
 LINREG_DESIGN = tuple({"n": n, "d": d, "scale": scale, "data_seed": 0}
                       for n, d, scale in ((50, 5, 1.0), (3, 8, 2.0), (20, 20, 0.3), (1, 1, 5.0)))
@@ -363,7 +349,7 @@ def linreg_data(p) -> dict[str, torch.Tensor]:
     eigenvector of XᵀX, where ‖XᵀX(w_1 − w_2)‖ equals λ_max‖w_1 − w_2‖ and λ_min‖w_1 − w_2‖.
     """
     generator = seeded_generator(p["data_seed"])
-    f64 = dict(generator=generator, dtype=torch.float64)
+    f64: dict[str, Any] = dict(generator=generator, dtype=torch.float64)
     n, d, scale = p["n"], p["d"], p["scale"]
     X, y = scale * torch.randn(n, d, **f64), scale * torch.randn(n, **f64)
     w1 = torch.randn(LIPSCHITZ_PAIRS + 2, d, **f64)
@@ -496,10 +482,10 @@ LINREG_DECADES = np.arange(1, 49) / 4  # ε = (f(w_0) − f(w*))·10^(−k/4) do
     kind="bound",
     relation="le",
     domain={
-        "n": st.integers(1, 100),
-        "d": st.integers(2, 30),
-        "condition": st.sampled_from([1.0, 10.0, 1e2, 1e4, 1e6, 1e8]),
-        "data_seed": st.integers(0, 1000),
+        "n": integers(1, 100),
+        "d": integers(2, 30),
+        "condition": choices([1.0, 10.0, 1e2, 1e4, 1e6, 1e8]),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: np.ceil(p["lambda_max"] * p["dist_sq"] / (2 * p["epsilon"])),
     mutants=(Formula("O(√(λ_max/ε)) iterations: at most ⌈√(λ_max‖w_0 − w*‖²/(2ε))⌉ (the accelerated rate)",
@@ -541,10 +527,10 @@ LINREG_FIT_MIN_COUNT = 3  # hitting times of 1 or 2 steps are too coarse to fit
         "O(log(1/ε)) means no power of 1/ε, p = 0 (over 100 decades a logarithm gives p ≈ 0.01 to 0.02)",),
     kind="scaling",
     domain={
-        "n": st.integers(1, 100),
-        "d": st.integers(1, 20),
-        "condition": st.sampled_from([1.0, 3.0, 10.0, 30.0]),
-        "data_seed": st.integers(0, 1000),
+        "n": integers(1, 100),
+        "d": integers(1, 20),
+        "condition": choices([1.0, 3.0, 10.0, 30.0]),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: 0.0,
     mutants=(Formula("O(λ_max/ε) iterations, as without strong convexity (exponent 1)", lambda p: 1.0),
@@ -566,7 +552,7 @@ def linreg_gd_log_iterations(p, ctx):
     fitted = counts >= LINREG_FIT_MIN_COUNT
     if fitted.sum() < 3:  # every ε within a couple of steps (condition 1: one step is exact)
         fitted = np.ones_like(fitted)
-    slope, _ = loglog_slope(10.0 ** decades[fitted], counts[fitted])
+    slope, _ = fitted_exponent(10.0 ** decades[fitted], counts[fitted])
     per_decade = float(np.polyfit(decades[fitted], counts[fitted], 1)[0])
     return Measurement(slope, quantities={"iterations_per_decade": per_decade},
                        trace={"x": 10.0 ** decades, "measured": counts})
@@ -601,19 +587,19 @@ claim(
     assumptions=SAMPLED_ASSUMPTIONS,
     kind="stochastic",
     domain={
-        "estimate": st.just("gradient"),
-        "sampling": st.just("iid"),
-        "B": st.just(1),
-        "problem": st.sampled_from(PROBLEMS),
-        "N": st.integers(2, 256),
-        "d": st.integers(1, 12),
-        "data_seed": st.integers(0, 1000),
+        "estimate": choices(["gradient"]),
+        "sampling": choices(["iid"]),
+        "B": choices([1]),
+        "problem": choices(PROBLEMS),
+        "N": integers(2, 256),
+        "d": integers(1, 12),
+        "data_seed": DATA_SEED,
     },
     constraint=lambda p: p["problem"] == "logistic" or p["N"] >= p["d"],  # least squares needs m ≥ d
-    stated=lambda p: p["full"],
+    stated=full_value,  # ∇f(x) along u, by the problem's closed-form full gradient
     mutants=(
         Formula("E[∇f_{i_k}(x)] is the gradient at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"]),
-        Formula("E[∇f_{i_k}(x)] = ∇Σ_i f_i(x) = m·∇f(x) (the sum's gradient)", lambda p: p["N"] * p["full"]),
+        Formula("E[∇f_{i_k}(x)] = ∇Σ_i f_i(x) = m·∇f(x) (the sum's gradient)", lambda p: p["N"] * full_value(p)),
     ),
     resolution=0.05,
     scale=lambda p: p["spread"],
@@ -636,10 +622,10 @@ claim(
         "implementations.optimizers.cyclic_indices) the sampled gradients ∇f_{i_k}(x) average to ∇f(x)",),
     kind="identity",
     domain={
-        "problem": st.sampled_from(PROBLEMS),
-        "N": st.integers(1, 256),
-        "d": st.integers(1, 12),
-        "data_seed": st.integers(0, 1000),
+        "problem": choices(PROBLEMS),
+        "N": integers(1, 256),
+        "d": integers(1, 12),
+        "data_seed": DATA_SEED,
     },
     constraint=lambda p: p["problem"] == "logistic" or p["N"] >= p["d"],
     stated=lambda p: np.tile(p["full_gradient"], p["N"] + 1),
@@ -677,18 +663,18 @@ claim(
     kind="stochastic",
     readings=SAMPLING_READINGS,
     domain={
-        "estimate": st.just("gradient"),
-        "problem": st.sampled_from(PROBLEMS),
-        "N": st.integers(2, 256),
-        "d": st.integers(1, 12),
-        "B": st.integers(1, 64),
-        "data_seed": st.integers(0, 1000),
+        "estimate": choices(["gradient"]),
+        "problem": choices(PROBLEMS),
+        "N": integers(2, 256),
+        "d": integers(1, 12),
+        "B": integers(1, 64),
+        "data_seed": DATA_SEED,
     },
     constraint=lambda p: sample_fits(p) and (p["problem"] == "logistic" or p["N"] >= p["d"]),
-    stated=lambda p: p["full"],  # ∇f(x), the full gradient along u
+    stated=full_value,  # ∇f(x), the full gradient along u
     mutants=(
         Formula("the expectation is the gradient at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"]),
-        Formula("the mini-batch sum Σ_{i∈I_k} ∇f_i(x) (no 1/b) estimates ∇f(x)", lambda p: p["B"] * p["full"]),
+        Formula("the mini-batch sum Σ_{i∈I_k} ∇f_i(x) (no 1/b) estimates ∇f(x)", lambda p: p["B"] * full_value(p)),
     ),
     resolution=0.05,
     scale=lambda p: p["spread"],
@@ -697,41 +683,6 @@ claim(
     figure=Figure(kind="points", x="B", xlabel="mini-batch size b", ylabel="E[u·(1/b) Σ ∇f_i(x)]", logx=True,
                   series="problem"),
 )(sampled_gradient_mean)
-
-
-class OperationCounter(TorchFunctionMode):
-    """Counts the work of every torch call inside the ``with`` block: 2 flops per multiply-add of a
-    matrix product (FlopCounterMode's convention; tests/test_doc001_optimization.py pins the two
-    together) and, for every other call, the elements it writes, unless its result is a view of an
-    input (a gather of b rows of d entries writes bd elements; a slice writes none).
-
-    A function mode (not a dispatch mode such as FlopCounterMode) keeps torch._dynamo unimported:
-    that import alone takes seconds.
-    """
-
-    MATRIX_PRODUCTS = frozenset({torch.matmul, torch.mm, torch.mv, torch.Tensor.matmul, torch.Tensor.__matmul__,
-                                 torch.Tensor.__rmatmul__, torch.Tensor.mm, torch.Tensor.mv})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flops = 0
-        self.elements = 0
-
-    @property
-    def total(self) -> int:
-        return self.flops + self.elements
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for result in tree_leaves(out):
-            if not isinstance(result, torch.Tensor) or result._is_view():
-                continue
-            if func in self.MATRIX_PRODUCTS:
-                contracted = args[1].shape[0] if func is torch.Tensor.__rmatmul__ else args[0].shape[-1]
-                self.flops += 2 * result.numel() * contracted
-            else:
-                self.elements += result.numel()
-        return out
 
 
 METHODS = ("GD", "SGD", "mini-batch SGD")
@@ -743,7 +694,7 @@ COST_EXPONENTS = {  # the slide's O(md), O(d), O(bd), as exponents of (m, d, b)
 SWEEP = np.array([10, 31, 100, 316, 1000])  # each size over two decades
 
 
-def iteration_cost(method: str, problem: FiniteSumProblem, *, b: int) -> int:
+def iteration_cost(method: str, problem: FiniteSumProblem, *, b: int) -> float:
     """Operations of one iteration x ← x − t_k ĝ of ``method`` (counted with OperationCounter).
 
     GD: ĝ = ∇f(x) over all m examples. SGD: ĝ = ∇f_{i_k}(x), i_k drawn uniformly (randomized rule).
@@ -770,7 +721,7 @@ def iteration_cost(method: str, problem: FiniteSumProblem, *, b: int) -> int:
 def problem_of_size(template: FiniteSumProblem, m: int, d: int) -> FiniteSumProblem:
     """``template``'s problem class with m examples of dimension d, data all zeros: the count
     depends on the shapes only."""
-    zeros = dict(dtype=torch.float64, device=template.X.device)
+    zeros: dict[str, Any] = dict(dtype=torch.float64, device=template.X.device)
     return dataclasses.replace(template, X=torch.zeros(m, d, **zeros), y=torch.zeros(m, **zeros))
 
 
@@ -791,12 +742,12 @@ def problem_of_size(template: FiniteSumProblem, m: int, d: int) -> FiniteSumProb
         "against it is the log-log slope",),
     kind="scaling",
     domain={
-        "method": st.sampled_from(METHODS),
-        "swept": st.sampled_from(["m", "d", "b"]),
-        "problem": st.sampled_from(PROBLEMS),
-        "m": st.integers(int(SWEEP[-1]), 2 * int(SWEEP[-1])),
-        "d": st.integers(1, 64),
-        "b": st.integers(1, int(SWEEP[0])),  # b ≪ m, and a mini-batch fits in the smallest swept m
+        "method": choices(METHODS),
+        "swept": choices(["m", "d", "b"]),
+        "problem": choices(PROBLEMS),
+        "m": integers(int(SWEEP[-1]), 2 * int(SWEEP[-1])),
+        "d": integers(1, 64),
+        "b": integers(1, int(SWEEP[0])),  # b ≪ m, and a mini-batch fits in the smallest swept m
     },
     stated=lambda p: COST_EXPONENTS[p["method"]][p["swept"]],
     mutants=(
@@ -820,7 +771,7 @@ def iteration_cost_scaling(p, ctx):
         sizes = {"m": p["m"], "d": p["d"], "b": p["b"], p["swept"]: size}
         costs.append(iteration_cost(p["method"], problem_of_size(template, sizes["m"], sizes["d"]), b=sizes["b"]))
     costs = np.asarray(costs, dtype=np.float64)
-    slope, se = loglog_slope(SWEEP, costs)
+    slope, se = fitted_exponent(SWEEP, costs)
     return Measurement(slope, quantities={"slope_se": se},
                        trace={"x": SWEEP, "measured": costs, "stated": costs[0] * (SWEEP / SWEEP[0]) ** slope})
 
@@ -878,16 +829,14 @@ def stall_label(sgd_gap: np.ndarray, gd_gap: np.ndarray) -> str:
         "before the third quarter",
         "not covered: problems where every f_i is minimized at w* (interpolation), where constant-step SGD "
         "converges; the slide's 'can' is checked where the per-example gradients at w* do not all vanish",),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "problem": st.sampled_from(PROBLEMS),
-        "n": st.integers(10, 100),
-        "d": st.integers(1, 3),
-        "noise": st.floats(0.1, 1.0),  # least squares only
-        "lr_fraction": st.floats(0.4, 1.0),
-        "data_seed": st.integers(0, 1000),
+        "problem": choices(PROBLEMS),
+        "n": integers(10, 100),
+        "d": integers(1, 3),
+        "noise": floats(0.1, 1.0),  # least squares only
+        "lr_fraction": floats(0.4, 1.0),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: STALLS,
     mutants=(Formula("SGD converges like GD (no struggle near the optimum)", lambda p: CONVERGES),
@@ -931,11 +880,11 @@ def sgd_stalls_near_optimum(p, ctx):
 # =====================================================================================================
 
 OPTIMIZER_DOMAIN = {  # the objective of the trajectory comparisons, and how long they run
-    "problem": st.sampled_from(PROBLEMS),
-    "N": st.integers(1, 32),
-    "d": st.integers(1, 6),
-    "data_seed": st.integers(0, 1000),
-    "steps": st.integers(1, 40),
+    "problem": choices(PROBLEMS),
+    "N": integers(1, 32),
+    "d": integers(1, 6),
+    "data_seed": DATA_SEED,
+    "steps": integers(1, 40),
 }
 OPTIMIZER_ASSUMPTIONS = (
     "torch.optim's optimizer runs from θ_0 = w* + N(0, I) on the objective (least squares or ℓ2-regularized "
@@ -986,8 +935,12 @@ def running_sum(x: np.ndarray, beta: float, weight: float = 1.0, *, lagged: bool
     return out
 
 
-OPTIMIZER_CLAIM = dict(kind="identity", resolution=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL,
-                       constraint=lambda p: p["problem"] == "logistic" or p["N"] >= p["d"])
+OPTIMIZER_PRESET = Preset(kind="identity", resolution=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL)
+
+
+def optimizer_constraint(p) -> bool:
+    """The points the trajectory comparisons run at: logistic regression at any size, least squares at N ≥ d."""
+    return p["problem"] == "logistic" or p["N"] >= p["d"]
 
 
 def optimizer_design(**hyperparameters):
@@ -1015,7 +968,7 @@ def momentum_steps(p, *, dampening: float = 0.0, nesterov: bool = False) -> np.n
     assumptions=OPTIMIZER_ASSUMPTIONS + (
         "g_{t−1} is the gradient at θ_{t−1}, the point the step starts from; m_0 = 0; "
         "η = lr_fraction / L; torch.optim.SGD(lr=η, momentum=β), dampening 0",),
-    domain={**OPTIMIZER_DOMAIN, "lr_fraction": st.floats(0.01, 1.0), "beta": st.floats(0.0, 0.99)},
+    domain={**OPTIMIZER_DOMAIN, "lr_fraction": floats(0.01, 1.0), "beta": floats(0.0, 0.99)},
     # m_t = β m_{t−1} + g_{t−1}, θ_t − θ_{t−1} = −η m_t
     stated=lambda p: (-p["lr"] * running_sum(p["grads"], p["beta"])).ravel(),
     mutants=(
@@ -1027,7 +980,8 @@ def momentum_steps(p, *, dampening: float = 0.0, nesterov: bool = False) -> np.n
     design=optimizer_design(lr_fraction=0.5, beta=0.9),
     representative=optimizer_design(lr_fraction=0.5, beta=0.9),  # torch's usual momentum 0.9
     figure=optimizer_figure("SGD(momentum=β)"),
-    **OPTIMIZER_CLAIM,
+    preset=OPTIMIZER_PRESET,
+    constraint=optimizer_constraint,
 )
 def momentum_is_torch_sgd_momentum(p, ctx):
     """torch's SGD momentum steps, against the slide's momentum on the same gradients."""
@@ -1049,8 +1003,8 @@ EFFECTIVE_RATE_TAIL = 1e-13  # the step is read once β^t, its distance to the l
         f"the rate is read per coordinate at the first t with β^t ≤ {EFFECTIVE_RATE_TAIL:g} (t = 1 for β = 0), "
         "from implementations.optimizers.momentum_update; tolerance 1e-9 relative",),
     kind="identity",
-    domain={"lr": st.floats(1e-3, 1.0), "beta": st.floats(0.0, 0.99), "d": st.integers(1, 5),
-            "data_seed": st.integers(0, 1000)},
+    domain={"lr": floats(1e-3, 1.0), "beta": floats(0.0, 0.99), "d": integers(1, 5),
+            "data_seed": DATA_SEED},
     stated=lambda p: p["lr"] / (1 - p["beta"]),
     mutants=(Formula("effective learning rate η (momentum does not change the step size, as with an EMA)",
                      lambda p: p["lr"]),
@@ -1187,15 +1141,15 @@ def tuned_runs(family: str, condition: float, d: int, n: int, data_seed: int) ->
             gd_arrived, momentum_arrived = ((gaps[-1][mask] <= target).any() for mask in (is_gd, ~is_gd))
             keep = np.where(is_gd[running], not gd_arrived, not momentum_arrived)
             running, theta, m = running[keep], theta[keep], m[keep]
-    gaps, along = np.stack(gaps), np.stack(along)  # (T + 1, C)
-    counts = np.where((gaps <= target).any(axis=0), (gaps <= target).argmax(axis=0), TUNING_STEPS + 1)
+    gap, coordinate = np.stack(gaps), np.stack(along)  # (T + 1, C)
+    counts = np.where((gap <= target).any(axis=0), (gap <= target).argmax(axis=0), TUNING_STEPS + 1)
     best = {"gd": int(np.flatnonzero(is_gd)[np.argmin(counts[is_gd])]),
             "momentum": int(np.flatnonzero(~is_gd)[np.argmin(counts[~is_gd])])}
-    result = {"hessian_condition": float(eigenvalues[-1] / eigenvalues[0]), "curves": {}}
+    result: dict[str, Any] = {"hessian_condition": float(eigenvalues[-1] / eigenvalues[0]), "curves": {}}
     for method, c in best.items():
         result.update({f"{method}_iterations": int(counts[c]), f"{method}_lr": float(lrs[c]),
-                       f"{method}_sign_alternation": sign_alternation(np.diff(along[: counts[c] + 1, c]))})
-        result["curves"][method] = gaps[:, c]
+                       f"{method}_sign_alternation": sign_alternation(np.diff(coordinate[: counts[c] + 1, c]))})
+        result["curves"][method] = gap[:, c]
     result["momentum_beta"] = float(betas[best["momentum"]])
     # GD at the step 2/(λ_max + λ_min), the constant step that is optimal for a quadratic bowl
     classical = 2 / float(eigenvalues[-1] + eigenvalues[0])
@@ -1216,10 +1170,10 @@ def tuned_measurement(p, label: str, runs: dict) -> Measurement:
 
 
 CURVATURE_DOMAIN = {
-    "condition": st.sampled_from([10.0, 30.0, 100.0]),
-    "d": st.integers(2, 10),
-    "n": st.integers(20, 100),
-    "data_seed": st.integers(0, 1000),
+    "condition": choices([10.0, 30.0, 100.0]),
+    "d": integers(2, 10),
+    "n": integers(20, 100),
+    "data_seed": DATA_SEED,
 }
 CURVATURE_FIGURE = Figure(kind="traces", xlabel="iteration t",
                           ylabel="f − f*: tuned momentum (measured), tuned GD (stated)", logy=True)
@@ -1237,10 +1191,8 @@ CURVATURE_FIGURE = Figure(kind="traces", xlabel="iteration t",
         "families: ill-conditioned quadratics (Hessian eigenvalues geometric from 1 to the condition number) and "
         "logistic regression with features rescaled over √condition (curvatures spread by the condition number)",
     ) + TUNING_ASSUMPTIONS,
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"family": st.sampled_from(["quadratic", "logistic"]), **CURVATURE_DOMAIN},
+    preset=BEHAVIOUR,
+    domain={"family": choices(["quadratic", "logistic"]), **CURVATURE_DOMAIN},
     stated=lambda p: MOMENTUM_FASTER,
     mutants=(Formula(MOMENTUM_NOT_FASTER, lambda p: MOMENTUM_NOT_FASTER),),
     design=tuple({"family": family, "condition": c, "d": 5, "n": 50, "data_seed": 0}
@@ -1274,10 +1226,8 @@ def momentum_beats_gd_under_asymmetric_curvature(p, ctx):
         "alternation is reported beside (gd_sign_alternation), and on logistic regression started in its flat, "
         "saturated region the tuned GD run need not zigzag (see momentum-beats-gd-under-asymmetric-curvature)",
     ),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
-    domain={"family": st.sampled_from(["quadratic", "least squares"]), **CURVATURE_DOMAIN},
+    preset=BEHAVIOUR,
+    domain={"family": choices(["quadratic", "least squares"]), **CURVATURE_DOMAIN},
     stated=lambda p: GD_ZIGZAGS,
     mutants=(Formula(GD_STRAIGHT, lambda p: GD_STRAIGHT),),
     design=tuple({"family": family, "condition": c, "d": 5, "n": 50, "data_seed": 0}
@@ -1320,11 +1270,11 @@ ADAGRAD_EXPONENTS = {"partial derivative scale": -1.0, "steps": -0.5}
         "the exponents are log-log slopes, tolerance 0.05",),
     kind="scaling",
     domain={
-        "against": st.sampled_from(list(ADAGRAD_EXPONENTS)),
-        "lr": st.floats(1e-3, 1.0),
-        "eps": st.floats(1e-10, 1e-4),
-        "distribution": st.sampled_from(DISTRIBUTIONS),
-        "drift": st.sampled_from([0.0, 1.0]),
+        "against": choices(list(ADAGRAD_EXPONENTS)),
+        "lr": floats(1e-3, 1.0),
+        "eps": floats(1e-10, 1e-4),
+        "distribution": choices(DISTRIBUTIONS),
+        "drift": choices([0.0, 1.0]),
     },
     stated=lambda p: ADAGRAD_EXPONENTS[p["against"]],
     mutants=(Formula("rates η/(s_t + ε) without the square root: exponents −2 in G_k, −1 in t",
@@ -1351,9 +1301,9 @@ def adagrad_learning_rates_decline(p, ctx):
     if p["against"] == "partial derivative scale":
         x, y = ADAGRAD_SCALES.numpy(), inverse_square[-1].mean(axis=0) ** -0.5
     else:
-        x = np.unique(np.geomspace(10, ADAGRAD_STEPS, 20).astype(int))
+        x = log_spaced_integers(10, ADAGRAD_STEPS, 20)
         y = (inverse_square[x - 1] / ADAGRAD_SCALES.numpy() ** 2).mean(axis=(1, 2)) ** -0.5
-    slope, se = loglog_slope(x, y)
+    slope, se = fitted_exponent(x, y)
     return Measurement(slope, quantities={"slope_se": se},
                        trace={"x": x, "measured": y, "stated": y[0] * (x / x[0]) ** ADAGRAD_EXPONENTS[p["against"]]})
 
@@ -1398,7 +1348,7 @@ def adam_steps(p, *, bias_correction: bool) -> np.ndarray:
         "the name means in torch and in Duchi et al. (2011), who divide by δ + √s; the slide's ε under the root "
         "is Adagrad(lr=η, eps=0, initial_accumulator_value=ε)",
         "representative: torch's defaults lr = 0.01, eps = 1e-10",),
-    domain={**OPTIMIZER_DOMAIN, "lr": st.floats(1e-3, 1.0), "eps": st.floats(1e-10, 1e-1)},
+    domain={**OPTIMIZER_DOMAIN, "lr": floats(1e-3, 1.0), "eps": floats(1e-10, 1e-1)},
     # s_t = Σ_{i≤t} g_i², θ_{t+1} − θ_t = −η g_t/√(s_t + ε)
     stated=lambda p: (-p["lr"] * p["grads"] / np.sqrt(running_sum(p["grads"] ** 2, 1.0) + p["eps"])).ravel(),
     alternatives=(Formula("torch.optim.Adagrad and Duchi et al.: −η g_t/(√s_t + ε), ε outside the root",
@@ -1412,7 +1362,8 @@ def adam_steps(p, *, bias_correction: bool) -> np.ndarray:
     materiality_reason=EPS_MATERIALITY_REASON,
     correction="θ_{t+1} = θ_t − η g_t/(√s_t + ε), as torch.optim.Adagrad and Duchi et al. (2011)",
     figure=optimizer_figure("Adagrad"),
-    **OPTIMIZER_CLAIM,
+    preset=OPTIMIZER_PRESET,
+    constraint=optimizer_constraint,
 )
 def adagrad_is_torch_adagrad(p, ctx):
     """torch.optim.Adagrad's steps, against the slide's AdaGrad on the same gradients."""
@@ -1431,8 +1382,8 @@ def adagrad_is_torch_adagrad(p, ctx):
         "average that does not contain g_t (s_0 = 0: the first step divides by √ε), and ε is inside the root",
         "torch.optim.RMSprop(lr=η, alpha=β, eps=ε), whose average includes the current g_t and which divides by "
         "√v + ε (Hinton's lecture 6e form); representative: torch's defaults lr = 0.01, alpha = 0.99, eps = 1e-8",),
-    domain={**OPTIMIZER_DOMAIN, "lr": st.floats(1e-4, 0.1), "beta": st.floats(0.0, 0.999),
-            "eps": st.floats(1e-10, 1e-2)},
+    domain={**OPTIMIZER_DOMAIN, "lr": floats(1e-4, 0.1), "beta": floats(0.0, 0.999),
+            "eps": floats(1e-10, 1e-2)},
     # s_t = β s_{t−1} + (1 − β) g_{t−1}², θ_{t+1} − θ_t = −η g_t/√(s_t + ε)
     stated=lambda p: (-p["lr"] * p["grads"] / np.sqrt(
         running_sum(p["grads"] ** 2, p["beta"], 1 - p["beta"], lagged=True) + p["eps"])).ravel(),
@@ -1450,7 +1401,8 @@ def adagrad_is_torch_adagrad(p, ctx):
     materiality_reason=EPS_MATERIALITY_REASON,
     correction="s_t = β s_{t−1} + (1 − β) g_t², θ_{t+1} = θ_t − η g_t/(√s_t + ε), as torch.optim.RMSprop",
     figure=optimizer_figure("RMSprop"),
-    **OPTIMIZER_CLAIM,
+    preset=OPTIMIZER_PRESET,
+    constraint=optimizer_constraint,
 )
 def rmsprop_is_torch_rmsprop(p, ctx):
     """torch.optim.RMSprop's steps, against the slide's (lagged) RMSProp on the same gradients."""
@@ -1472,8 +1424,8 @@ def rmsprop_is_torch_rmsprop(p, ctx):
         "as Kingma & Ba (2014) do: the bias correction the slide's text names",
         "representative: torch's defaults lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, where the slide's first "
         "step is (1 − β₁)/√(1 − β₂) ≈ 0.316 times torch's",),
-    domain={**OPTIMIZER_DOMAIN, "lr": st.floats(1e-4, 0.1), "beta1": st.floats(0.0, 0.99),
-            "beta2": st.floats(0.0, 0.9999), "eps": st.floats(1e-10, 1e-2)},
+    domain={**OPTIMIZER_DOMAIN, "lr": floats(1e-4, 0.1), "beta1": floats(0.0, 0.99),
+            "beta2": floats(0.0, 0.9999), "eps": floats(1e-10, 1e-2)},
     # m_t = β₁m_{t−1} + (1 − β₁)g_t, s_t = β₂s_{t−1} + (1 − β₂)g_t², θ_{t+1} − θ_t = −η m_t/(√s_t + ε)
     stated=lambda p: (-p["lr"] * running_sum(p["grads"], p["beta1"], 1 - p["beta1"]) / (np.sqrt(
         running_sum(p["grads"] ** 2, p["beta2"], 1 - p["beta2"])) + p["eps"])).ravel(),
@@ -1488,7 +1440,8 @@ def rmsprop_is_torch_rmsprop(p, ctx):
     materiality_reason=EPS_MATERIALITY_REASON,
     correction="m̂_t = m_t/(1 − β₁ᵗ), ŝ_t = s_t/(1 − β₂ᵗ), θ_{t+1} = θ_t − η m̂_t/(√ŝ_t + ε) (Kingma & Ba, 2014)",
     figure=optimizer_figure("Adam"),
-    **OPTIMIZER_CLAIM,
+    preset=OPTIMIZER_PRESET,
+    constraint=optimizer_constraint,
 )
 def adam_is_torch_adam(p, ctx):
     """torch.optim.Adam's steps, against the slide's Adam (no bias correction) on the same gradients."""

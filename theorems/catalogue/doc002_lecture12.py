@@ -21,30 +21,33 @@ w^{t+1} = w^t − η{g^t + (1 − η)g^{t−1} + (1 − η)²g^{t−2} + …}; t
 from __future__ import annotations
 
 import math
+from typing import Any
 
-import hypothesis.strategies as st
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from implementations.minibatch_sgd import example_smoothness, make_sign_feature_problem, minibatch_sgd
 from implementations.optimizers import heavy_ball_init, heavy_ball_update
 from implementations.problems import make_logistic_regression, make_quadratic
 from implementations.schedules import inverse_time
-from theorems.core.claim import Figure, Formula, Measurement, Reading, Source, claim
 from theorems.catalogue.kit import (
+    COSTLY,
     DISTRIBUTIONS,
     DOCUMENTS,
     PROBLEMS,
     SAMPLING_READINGS,
+    OperationCounter,
+    fitted_exponent,
+    log_spaced_integers,
     minibatch_bytes,
     minibatch_deviation_sampler,
     neuron_output_sampler,
     sample_indices,
     sampled_estimate_sampler,
     with_sampling,
-    COSTLY,
 )
+from theorems.core.claim import BEHAVIOUR, EXACT_TO_ROUNDING, Figure, Formula, Measurement, Reading, Source, claim
+from theorems.core.domain import DATA_SEED, choices, floats, integers
 
 NOTES_002 = DOCUMENTS["002"]
 
@@ -53,7 +56,7 @@ NOTES_002 = DOCUMENTS["002"]
 
 def init_input_energy(p) -> float:
     """Σ x_i² of the fixed input, or its expectation m_l γ² for random inputs."""
-    return p["x_sq_sum"] if p["inputs"] == "fixed" else p["fan_in"] * p["gamma"] ** 2
+    return p["x"] @ p["x"] if p["inputs"] == "fixed" else p["fan_in"] * p["gamma"] ** 2
 
 
 def init_output_variance_stated(p) -> float:
@@ -76,13 +79,13 @@ def init_output_variance_stated(p) -> float:
                  "the mean's resolution is relative to the output's standard deviation"),
     kind="stochastic",
     domain={
-        "moment": st.sampled_from(["variance", "mean"]),
-        "inputs": st.sampled_from(["random", "fixed"]),
-        "fan_in": st.integers(1, 128),
-        "sigma2": st.floats(1e-4, 1.0),
-        "gamma": st.floats(0.1, 3.0),
-        "input_distribution": st.sampled_from(DISTRIBUTIONS),
-        "data_seed": st.integers(0, 1000),
+        "moment": choices(["variance", "mean"]),
+        "inputs": choices(["random", "fixed"]),
+        "fan_in": integers(1, 128),
+        "sigma2": floats(1e-4, 1.0),
+        "gamma": floats(0.1, 3.0),
+        "input_distribution": choices(DISTRIBUTIONS),
+        "data_seed": DATA_SEED,
     },
     stated=init_output_variance_stated,
     mutants=(
@@ -110,11 +113,11 @@ def lecture12_init_output_variance(p, ctx):
 # problem set 004's Σ^B = Σ¹/B (004-08) shares.
 
 MINIBATCH_DOMAIN = {
-    "problem": st.sampled_from(PROBLEMS),
-    "N": st.integers(2, 256),
-    "d": st.integers(1, 12),
-    "B": st.integers(1, 64),
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(PROBLEMS),
+    "N": integers(2, 256),
+    "d": integers(1, 12),
+    "B": integers(1, 64),
+    "data_seed": DATA_SEED,
 }
 
 
@@ -182,7 +185,7 @@ claim(
     assumptions=MINIBATCH_ASSUMPTIONS + (
         "Var of a vector is the total variance E‖ε‖², the trace of the covariance",),
     kind="stochastic",
-    domain={**MINIBATCH_DOMAIN, "statistic": st.just("trace")},
+    domain={**MINIBATCH_DOMAIN, "statistic": choices(["trace"])},
     constraint=minibatch_constraint,
     readings=SAMPLING_READINGS,
     stated=lambda p: p["sigma2"] / p["B"],
@@ -256,7 +259,7 @@ def minibatch_noise_std(p, ctx):
                  "the fraction of the n examples the pass visits",
                  "n' divides n, as in the notes' numbers; otherwise the last batch is short and there are ⌈n/n'⌉"),
     kind="identity",
-    domain={"n": st.sampled_from([10**6, 10**4, 10**5]), "n_prime": st.sampled_from([1000, 100, 250, 4000])},
+    domain={"n": choices([10**6, 10**4, 10**5]), "n_prime": choices([1000, 100, 250, 4000])},
     constraint=lambda p: p["n"] % p["n_prime"] == 0 and p["n_prime"] < p["n"],
     stated=lambda p: np.array([p["n"] / p["n_prime"], p["n_prime"], p["n_prime"], 1.0]),
     mutants=(
@@ -291,20 +294,20 @@ def sgd_batches_per_pass(p, ctx):
 
 
 NOTES_N = 10**6  # the notes' training-set size
-COST_SIZES = np.unique(np.geomspace(10, 10**4, 7).astype(int))  # three decades of each size
+COST_SIZES = log_spaced_integers(10, 10**4, 7)  # three decades of each size
 MODELS = ("least_squares", "logistic", "mlp")
 
 
 def gradient_flops(model: str, batch: int, p: int) -> int:
     """Floating-point operations of one minibatch gradient by backpropagation, on meta tensors.
 
-    FlopCounterMode counts the matrix products (the elementwise losses are lower order); "mlp" is one
-    tanh hidden layer whose width h makes p = 10h + h parameters for 10 inputs; the linear models have
-    p = d weights.
+    The kit's OperationCounter counts the matrix products' flops (the elementwise losses are lower
+    order); "mlp" is one tanh hidden layer whose width h makes p = 10h + h parameters for 10 inputs;
+    the linear models have p = d weights.
     """
-    meta = dict(device="meta", dtype=torch.float32)
+    meta: dict[str, Any] = dict(device="meta", dtype=torch.float32)
     y = torch.empty(batch, 1, **meta)
-    with FlopCounterMode(display=False) as counter:
+    with OperationCounter() as counter:
         if model == "mlp":
             h = max(1, p // 11)
             X = torch.empty(batch, 10, **meta)
@@ -319,12 +322,7 @@ def gradient_flops(model: str, batch: int, p: int) -> int:
             loss = (margin - y).square().mean() if model == "least_squares" else torch.nn.functional.softplus(
                 -y * margin).mean()
         loss.backward()
-    return counter.get_total_flops()
-
-
-def fitted_exponent(sizes: np.ndarray, costs: list[int]) -> float:
-    """The least-squares slope of log cost against log size."""
-    return float(np.polyfit(np.log(sizes), np.log(np.asarray(costs, dtype=np.float64)), 1)[0])
+    return counter.flops
 
 
 @claim(
@@ -340,8 +338,8 @@ def fitted_exponent(sizes: np.ndarray, costs: list[int]) -> float:
                  "measured: the log-log slope of the cost against n' (10 to 10⁴, p fixed) and against p (10 to "
                  "10⁴, n' fixed), and the cost at n' over the cost at the notes' n = 10⁶"),
     kind="scaling",
-    domain={"model": st.sampled_from(MODELS), "batch": st.sampled_from([1000, 1, 10, 100, 10**4]),
-            "p": st.sampled_from([110, 11, 1100, 11000])},
+    domain={"model": choices(MODELS), "batch": choices([1000, 1, 10, 100, 10**4]),
+            "p": choices([110, 11, 1100, 11000])},
     stated=lambda p: np.array([1.0, 1.0, p["batch"] / NOTES_N]),
     mutants=(
         Formula("np per iteration whatever n' (slope 0 in n')", lambda p: np.array([0.0, 1.0, 1.0])),
@@ -356,8 +354,8 @@ def fitted_exponent(sizes: np.ndarray, costs: list[int]) -> float:
 def sgd_iteration_cost(p, ctx):
     """Slopes of the operation count in n' and in p, and the count at n' over the count at n = 10⁶."""
     model = p["model"]
-    slope_batch = fitted_exponent(COST_SIZES, [gradient_flops(model, int(b), p["p"]) for b in COST_SIZES])
-    slope_p = fitted_exponent(COST_SIZES * 11, [gradient_flops(model, p["batch"], int(11 * s)) for s in COST_SIZES])
+    slope_batch, _ = fitted_exponent(COST_SIZES, [gradient_flops(model, int(b), p["p"]) for b in COST_SIZES])
+    slope_p, _ = fitted_exponent(COST_SIZES * 11, [gradient_flops(model, p["batch"], int(11 * s)) for s in COST_SIZES])
     ratio = gradient_flops(model, p["batch"], p["p"]) / gradient_flops(model, NOTES_N, p["p"])
     return Measurement(np.array([slope_batch, slope_p, ratio]))
 
@@ -445,12 +443,12 @@ def near_optimum_behaviour(p, ctx):
 
 
 CONVERGENCE_DOMAIN = {
-    "problem": st.sampled_from(PROBLEMS),
-    "N": st.integers(24, 48),
-    "d": st.integers(1, 3),
-    "B": st.integers(1, 4),
-    "lr_fraction": st.floats(0.25, 0.5),
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(PROBLEMS),
+    "N": integers(24, 48),
+    "d": integers(1, 3),
+    "B": integers(1, 4),
+    "lr_fraction": floats(0.25, 0.5),
+    "data_seed": DATA_SEED,
 }
 CONVERGENCE_ASSUMPTIONS = (
     "least squares and ℓ2-regularized logistic regression (ℓ2 = 1/4) on n = N ∈ [24, 48] examples with features "
@@ -473,10 +471,8 @@ def _convergence_claim(method: str, **fields):
     return claim(
         inventory_ids=("002-04",),
         source=Source(NOTES_002, "Theoretical convergence"),
-        kind="behaviour",
-        relation="label",
-        resolution=0.0,
-        domain={**CONVERGENCE_DOMAIN, "method": st.just(method)},
+        preset=BEHAVIOUR,
+        domain={**CONVERGENCE_DOMAIN, "method": choices([method])},
         design=tuple({**point, "method": method} for point in CONVERGENCE_DESIGN),
         figure=CONVERGENCE_FIGURE,
         **fields,
@@ -554,12 +550,12 @@ _convergence_claim(
 
 HEAVY_BALL_STEPS = 50
 HEAVY_BALL_DOMAIN = {
-    "problem": st.sampled_from(["quadratic", "logistic"]),
-    "d": st.integers(1, 8),
-    "condition": st.floats(1.0, 100.0),
-    "gamma": st.floats(0.01, 0.99),
-    "eta": st.floats(0.01, 1.0),
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(["quadratic", "logistic"]),
+    "d": integers(1, 8),
+    "condition": floats(1.0, 100.0),
+    "gamma": floats(0.01, 0.99),
+    "eta": floats(0.01, 1.0),
+    "data_seed": DATA_SEED,
 }
 HEAVY_BALL_ASSUMPTIONS = (
     "g^t = ∇L(w^t), the full gradient at the current iterate, of a quadratic with Hessian eigenvalues from "
@@ -649,8 +645,7 @@ claim(
     mutants=(Formula("w^{t+1} = w^t − η g^t + η(w^t − w^{t−1}) (the weights swapped)",
                      lambda p: second_form_stated(p, momentum=p["gamma"] if p["second_eta"] == "renamed"
                                                   else p["eta"])),),
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     design=HEAVY_BALL_DESIGN,
     representative=HEAVY_BALL_REPRESENTATIVE,
     figure=Figure(kind="traces", xlabel="iteration t", ylabel="w^t (first coordinate)"),
@@ -694,8 +689,7 @@ claim(
                      lambda p: (p["eta"] * p["grads"] + p["eta"] * p["previous"]).flatten().numpy()),),
     alternatives=(Formula("w^t − w^{t−1} = −η g^{t−1} + (1 − η)(w^{t−1} − w^{t−2}) (the step's sign)",
                           lambda p: (-p["eta"] * p["grads"] + (1 - p["eta"]) * p["previous"]).flatten().numpy()),),
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     role="derivation",
     design=HEAVY_BALL_SECOND_DESIGN,
     representative=HEAVY_BALL_SECOND_REPRESENTATIVE,
@@ -727,8 +721,7 @@ claim(
     stated=unrolled_steps,
     mutants=(Formula("w^{t+1} = w^t − η{g^t + η g^{t−1} + η² g^{t−2} + …}",
                      lambda p: unrolled_steps(p, decay=p["eta"])),),
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     design=HEAVY_BALL_SECOND_DESIGN,
     representative=HEAVY_BALL_SECOND_REPRESENTATIVE,
     figure=Figure(kind="traces", xlabel="iteration t", ylabel="w^{t+1} − w^t (first coordinate)"),
@@ -766,8 +759,7 @@ claim(
     mutants=(Formula("momentum 1 − γ on the step but step size η (not γη)",
                      lambda p: two_step_trajectory(second_form(p["eta"], 1 - p["gamma"]), p["grad"],
                                                    p["w0"]).flatten().numpy()),),
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     design=HEAVY_BALL_DESIGN,
     representative=HEAVY_BALL_REPRESENTATIVE,
     figure=Figure(kind="traces", xlabel="iteration t", ylabel="w^t (first coordinate)"),

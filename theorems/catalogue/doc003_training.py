@@ -30,33 +30,37 @@ compared with torch.optim trajectories.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import SimpleNamespace
 
-import hypothesis.strategies as st
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.func import jacrev
 
 from implementations import optimizers as opt
-from implementations.optimizer_oracles import torch_trajectory
-from implementations.problems import gradient_descent_trajectory, make_quadratic
+from implementations.optimizer_oracles import form_path, torch_trajectory
+from implementations.problems import LogisticRegression, gradient_descent_trajectory, make_quadratic
 from implementations.schedules import PowerDecay, exponential, robbins_monro
 from implementations.sgd_moments import error_moments, least_squares_coefficients, noisy_quadratic_coefficients
-from theorems.core.claim import Figure, Formula, Measurement, Reading, Source, claim
 from theorems.catalogue.kit import (
+    COSTLY,
     DISTRIBUTIONS,
     DOCUMENTS,
     PROBLEMS,
     evaluation_point,
     finite_sum_problem,
+    full_value,
+    log_spaced_integers,
     minibatch_bytes,
     sample_indices,
     sampled_estimate_sampler,
     seeded_generator,
     standardized,
-    COSTLY,
 )
+from theorems.catalogue.kit.convergence import CONVERGING, DIVERGES, MONOTONE, ONE_STEP, OSCILLATING, PERSISTENT, classify
+from theorems.core.claim import BEHAVIOUR, EXACT_TO_ROUNDING, Figure, Formula, Measurement, Reading, Source, claim
+from theorems.core.domain import DATA_SEED, choices, floats, integers
 
 NOTES_003 = DOCUMENTS["003"]
 F64 = torch.float64
@@ -127,15 +131,13 @@ def hessian_test(p) -> str:
         "the notes do not cover semidefinite Hessians (a zero eigenvalue, as x⁴, −x⁴ or x³ at 0): they are outside "
         "this check's domain, and the test decides nothing there",
     ),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "signature": st.sampled_from(SIGNATURES),
-        "dim": st.integers(1, 5),
-        "cubic": st.floats(-1.0, 1.0),
-        "quartic": st.floats(-1.0, 1.0),
-        "data_seed": st.integers(0, 1000),
+        "signature": choices(SIGNATURES),
+        "dim": integers(1, 5),
+        "cubic": floats(-1.0, 1.0),
+        "quartic": floats(-1.0, 1.0),
+        "data_seed": DATA_SEED,
     },
     constraint=lambda p: p["signature"] != "indefinite" or p["dim"] >= 2,
     stated=hessian_test,
@@ -184,8 +186,9 @@ def second_order_test(p, ctx):
 # =================================================================================================
 
 CHAIN_FORMS = ("J_y(x) = J_y(z)·J_z(x)", "∇_z D = ∇_y D·J_y(z)")
-LAYER_ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": F.softplus,
-                     "softmax": lambda z: torch.softmax(z, dim=-1)}
+LAYER_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": F.softplus,
+    "softmax": lambda z: torch.softmax(z, dim=-1)}
 DIVERGENCES = ("squared error", "cross entropy")
 
 
@@ -220,17 +223,16 @@ def divergence_function(kind: str, target: torch.Tensor):
         "∇_y D·J_y(z) is checked here, the printed line by jacobian-scalar-chain-line",
     ),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     domain={
-        "form": st.sampled_from(CHAIN_FORMS),
-        "n_x": st.integers(1, 6),
-        "n_z": st.integers(1, 6),
-        "n_y": st.integers(1, 6),
-        "inner": st.sampled_from(sorted(LAYER_ACTIVATIONS)),
-        "outer": st.sampled_from(sorted(LAYER_ACTIVATIONS)),
-        "divergence": st.sampled_from(DIVERGENCES),
-        "data_seed": st.integers(0, 1000),
+        "form": choices(CHAIN_FORMS),
+        "n_x": integers(1, 6),
+        "n_z": integers(1, 6),
+        "n_y": integers(1, 6),
+        "inner": choices(sorted(LAYER_ACTIVATIONS)),
+        "outer": choices(sorted(LAYER_ACTIVATIONS)),
+        "divergence": choices(DIVERGENCES),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: (p["outer"] @ p["inner"]).flatten(),
     mutants=(
@@ -284,15 +286,14 @@ def chain_pieces(p) -> SimpleNamespace:
         "N(0, I) perturbation; the left side is autograd's (torch.func.jacrev), in float64",
     ),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     domain={
-        "n_z": st.integers(1, 6),
-        "n_y": st.integers(1, 6),
-        "inner": st.sampled_from(sorted(LAYER_ACTIVATIONS)),
-        "outer": st.sampled_from(sorted(LAYER_ACTIVATIONS)),
-        "divergence": st.sampled_from(DIVERGENCES),
-        "data_seed": st.integers(0, 1000),
+        "n_z": integers(1, 6),
+        "n_y": integers(1, 6),
+        "inner": choices(sorted(LAYER_ACTIVATIONS)),
+        "outer": choices(sorted(LAYER_ACTIVATIONS)),
+        "divergence": choices(DIVERGENCES),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: (p["grad_y"] @ p["jacobian"] @ p["dz"]).flatten(),
     mutants=(Formula("∇_z D = ∇_y(D) J_y(z) Δz / n_z (the change spread evenly over the entries of z)",
@@ -320,6 +321,13 @@ BACKPROP_EQUATIONS = ("∂Div/∂W_ij = Y_i ∂Div/∂Z_j", "∂Div/∂Y_i = Σ_
                       "∇_Z Div = ∇_Y Div·J_Y(Z)")
 HIDDEN_ACTIVATIONS = ("tanh", "sigmoid", "softplus")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "softmax")
+
+
+def stored_grad(t: torch.Tensor) -> torch.Tensor:
+    """``t.grad``, the ∂Div/∂t that backward() stored (a leaf, or a tensor that called retain_grad())."""
+    if t.grad is None:
+        raise ValueError(f"no gradient stored for the tensor of shape {tuple(t.shape)}: backward() did not reach it")
+    return t.grad
 
 
 def backprop_terms(p) -> tuple[torch.Tensor, list[SimpleNamespace]]:
@@ -355,14 +363,15 @@ def backprop_terms(p) -> tuple[torch.Tensor, list[SimpleNamespace]]:
         divergence = 0.5 * (output - target).square().sum()
     divergence.backward()
 
-    left_sides = {BACKPROP_EQUATIONS[0]: lambda k: weights[k].grad.T, BACKPROP_EQUATIONS[1]: lambda k: ys[k].grad,
-                  BACKPROP_EQUATIONS[2]: lambda k: biases[k].grad, BACKPROP_EQUATIONS[3]: lambda k: zs[k].grad}
+    left_sides = {BACKPROP_EQUATIONS[0]: lambda k: stored_grad(weights[k]).T,
+                  BACKPROP_EQUATIONS[1]: lambda k: stored_grad(ys[k]),
+                  BACKPROP_EQUATIONS[2]: lambda k: stored_grad(biases[k]), BACKPROP_EQUATIONS[3]: lambda k: stored_grad(zs[k])}
     measured, layers = [], []
     for k in range(p["depth"]):
         measured.append(left_sides[p["equation"]](k).detach().flatten())
         layers.append(SimpleNamespace(
             y_prev=ys[k].detach(), z_prev=zs[k - 1].detach() if k > 0 else ys[k].detach(), weight=weights[k].detach(),
-            grad_z=zs[k].grad.detach(), grad_y=ys[k + 1].grad.detach(), jacobian=jacrev(activations[k])(zs[k].detach())))
+            grad_z=stored_grad(zs[k]).detach(), grad_y=stored_grad(ys[k + 1]).detach(), jacobian=jacrev(activations[k])(zs[k].detach())))
     return torch.cat(measured), layers
 
 
@@ -405,15 +414,14 @@ def backprop_right_side(p, *, upstream=None, previous: str = "y_prev") -> torch.
         "Div is ½‖Y − d‖², or the cross entropy for a softmax output",
     ),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     domain={
-        "equation": st.sampled_from(BACKPROP_EQUATIONS),
-        "depth": st.integers(1, 4),
-        "max_width": st.integers(1, 6),
-        "hidden": st.sampled_from(HIDDEN_ACTIVATIONS),
-        "output": st.sampled_from(OUTPUT_ACTIVATIONS),
-        "data_seed": st.integers(0, 1000),
+        "equation": choices(BACKPROP_EQUATIONS),
+        "depth": integers(1, 4),
+        "max_width": integers(1, 6),
+        "hidden": choices(HIDDEN_ACTIVATIONS),
+        "output": choices(OUTPUT_ACTIVATIONS),
+        "data_seed": DATA_SEED,
     },
     stated=backprop_right_side,
     mutants=(
@@ -471,9 +479,8 @@ def printed_pre_activation(p, *, sum_index: str = "j") -> np.ndarray:
         "Y_0 = 1 (3.3's note); measured: the layer's Z_j by torch.nn.functional.linear, compared with the line for "
         "every pair (i, j); Y_j in the sum is the input with the output's index, so n_out ≤ n_in; float64",),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
-    domain={"n_in": st.integers(1, 6), "n_out": st.integers(1, 6), "data_seed": st.integers(0, 1000)},
+    preset=EXACT_TO_ROUNDING,
+    domain={"n_in": integers(1, 6), "n_out": integers(1, 6), "data_seed": DATA_SEED},
     constraint=lambda p: p["n_out"] <= p["n_in"],
     stated=printed_pre_activation,
     mutants=(Formula("Z_j = Y_i W_ij (the other inputs' terms dropped)",
@@ -515,10 +522,9 @@ def scalar_derivative(p, *, exchanged: bool = False) -> np.ndarray:
         "Y_0 = 1); measured: autograd's Jacobian of the layer's Z (torch.func.jacrev of "
         "torch.nn.functional.linear) at every pair (i, j); float64",),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
-    domain={"derivative": st.sampled_from(SCALAR_DERIVATIVES), "n_in": st.integers(1, 6),
-            "n_out": st.integers(1, 6), "data_seed": st.integers(0, 1000)},
+    preset=EXACT_TO_ROUNDING,
+    domain={"derivative": choices(SCALAR_DERIVATIVES), "n_in": integers(1, 6),
+            "n_out": integers(1, 6), "data_seed": DATA_SEED},
     stated=scalar_derivative,
     mutants=(Formula("the factors exchanged: ∂Z_j/∂W_ij = W_ij, ∂Z_j/∂Y_i = Y_i",
                      lambda p: scalar_derivative(p, exchanged=True)),),
@@ -573,9 +579,9 @@ def quadratic_1d(p):
 
 
 ONE_STEP_DOMAIN = {
-    "a": st.floats(0.1, 10.0),
-    "b": st.floats(-5.0, 5.0),
-    "w": st.floats(-10.0, 10.0),
+    "a": floats(0.1, 10.0),
+    "b": floats(-5.0, 5.0),
+    "w": floats(-10.0, 10.0),
 }
 ONE_STEP_DESIGN = tuple({"a": a, "b": b, "w": w} for a, b, w in ((1.0, 0.0, 1.0), (2.0, 1.0, -3.0),
                                                                           (0.5, -2.0, 4.0), (5.0, 3.0, 2.0)))
@@ -645,11 +651,6 @@ claim(
 # 4.5 Other step sizes (003-05)
 # =================================================================================================
 
-ONE_STEP = "reaches the minimum in one step"
-MONOTONE = "converges monotonically"
-OSCILLATING = "converges, oscillating"
-PERSISTENT = "oscillates without converging"
-DIVERGES = "diverges"
 REGIME_STEPS = 60
 BOUNDARY_GAP = 0.02  # ratios this close to a regime boundary of either reading (0.5, 1, 2) are not drawn, but 1 itself
 
@@ -664,31 +665,6 @@ def regime(ratio: float) -> str:
     return MONOTONE if ratio < 1 else OSCILLATING if ratio < 2 else DIVERGES
 
 
-def classify(errors: np.ndarray) -> str:
-    """The behaviour of the error e_k = w_k − w* (along one direction) over a run.
-
-    one step: |e_1| ≤ 1e-12|e_0|. Only the steps before |e_k| falls to rounding level (1e-9|e_0|) are
-    read, since below that the signs are float64 noise. Over those steps, with the rate
-    ρ = (|e_K|/|e_0|)^(1/K): converges (monotonically if e_k keeps its sign, oscillating if it alternates)
-    when the run reached rounding level or ρ < 1 − 1e-6; diverges when ρ > 1 + 1e-6; otherwise oscillates
-    without converging (alternating signs) or stalls.
-    """
-    if not np.all(np.isfinite(errors)):
-        return DIVERGES
-    e0 = abs(errors[0])
-    if abs(errors[1]) <= 1e-12 * e0:
-        return ONE_STEP
-    resolved = np.abs(errors) > 1e-9 * e0
-    head = errors[: int(np.argmin(resolved))] if not resolved.all() else errors
-    alternating = bool(np.all(np.sign(head[1:]) != np.sign(head[:-1])))
-    rate = (abs(head[-1]) / e0) ** (1 / (len(head) - 1)) if len(head) > 1 else 0.0
-    if head is not errors or rate < 1 - 1e-6:
-        return OSCILLATING if alternating else MONOTONE
-    if rate > 1 + 1e-6:
-        return DIVERGES
-    return PERSISTENT if alternating else "stalls"
-
-
 @claim(
     id="step-size-regimes",
     title="Gradient descent converges below 2η_opt, oscillates between η_opt and 2η_opt, diverges above",
@@ -701,13 +677,11 @@ def classify(errors: np.ndarray) -> str:
                  "below η_opt the notes imply monotone convergence (they place oscillation between η_opt and 2η_opt); "
                  "at η_opt exactly one step reaches the minimum (4.4)",
                  "η_opt is read two ways: the value 4.4 gives for ax² + bx + c (1/a) and its general formula [E'']⁻¹"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "a": st.floats(0.1, 10.0),
-        "ratio": st.floats(0.05, 3.5),  # η / η_opt
-        "data_seed": st.integers(0, 1000),
+        "a": floats(0.1, 10.0),
+        "ratio": floats(0.05, 3.5),  # η / η_opt
+        "data_seed": DATA_SEED,
     },
     constraint=lambda p: p["ratio"] == 1.0 or min(abs(p["ratio"] - r) for r in (0.5, 1, 2)) > BOUNDARY_GAP,
     readings=(
@@ -768,10 +742,10 @@ def directional_optimal_steps(problem, directions: torch.Tensor) -> np.ndarray:
     kind="identity",
     resolution=1e-9,
     domain={
-        "dim": st.integers(2, 6),
-        "lambda_max": st.floats(0.1, 100.0),
-        "condition": st.floats(1.0, 1000.0),
-        "data_seed": st.integers(0, 1000),
+        "dim": integers(2, 6),
+        "lambda_max": floats(0.1, 100.0),
+        "condition": floats(1.0, 1000.0),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: 1 / p["eigenvalues"],
     mutants=(
@@ -801,9 +775,9 @@ def optimal_step_eigendirections(p, ctx):
 # =================================================================================================
 
 DIAGONAL_DOMAIN = {
-    "a11": st.floats(0.1, 10.0),
-    "a22": st.floats(0.1, 10.0),
-    "data_seed": st.integers(0, 1000),
+    "a11": floats(0.1, 10.0),
+    "a22": floats(0.1, 10.0),
+    "data_seed": DATA_SEED,
 }
 
 
@@ -822,8 +796,7 @@ def diagonal_quadratic(p):
                  "and seeded b ~ N(0, I), c ~ N(0, 1)",
                  "the per-axis lines that follow (E = ½a_11w_1² + b_1w_1 + c + C(−w_1)) carry b_1w_1 without the ½"),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     domain=DIAGONAL_DOMAIN,
     stated=lambda p: (0.5 * (p["a"] * p["w"].square() + p["b"] * p["w"]).sum(1) + p["c"]).numpy(),
     mutants=(Formula("E = Σ_i(a_ii w_i² + b_i w_i) + c (no ½)",
@@ -890,14 +863,12 @@ def axis_labels(ratios) -> str:
                  f"{AXIS_STEPS} steps from a seeded start; each axis is classified by the rule of step-size-regimes",
                  "predicted per axis by 4.8's η_{i,opt} = a_ii⁻¹ and 4.5's boundary 2η_{i,opt}: axis i converges "
                  "when η < 2/a_ii and diverges when η > 2/a_ii"),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "a11": st.floats(0.1, 10.0),
-        "a22": st.floats(0.1, 10.0),
-        "eta_a11": st.floats(0.05, 4.0),  # η·a_11
-        "data_seed": st.integers(0, 1000),
+        "a11": floats(0.1, 10.0),
+        "a22": floats(0.1, 10.0),
+        "eta_a11": floats(0.05, 4.0),  # η·a_11
+        "data_seed": DATA_SEED,
     },
     constraint=lambda p: min(abs(p["eta_a11"] - 2), abs(p["eta_a11"] * p["a22"] / p["a11"] - 2)) > 2 * BOUNDARY_GAP,
     stated=lambda p: axis_labels([p["eta_a11"] / 2, p["eta_a11"] * p["a22"] / p["a11"] / 2]),
@@ -916,7 +887,7 @@ def one_rate_two_axes(p, ctx):
     ws = gradient_descent_trajectory(quadratic.grad, w0, lr=p["eta_a11"] / p["a11"], steps=AXIS_STEPS)
     errors = (ws - quadratic.minimizer).numpy()
     kinds = [classify(errors[:, i]) for i in range(2)]
-    labels = [AXIS_CONVERGES if kind in (ONE_STEP, MONOTONE, OSCILLATING) else AXIS_DIVERGES if kind == DIVERGES
+    labels = [AXIS_CONVERGES if kind in CONVERGING else AXIS_DIVERGES if kind == DIVERGES
               else kind for kind in kinds]
     return Measurement(", ".join(f"axis {i + 1} {label}" for i, label in enumerate(labels)),
                        trace={"x": np.arange(20), "measured": np.abs(errors[:20, 0] / errors[0, 0])})
@@ -929,10 +900,10 @@ def one_rate_two_axes(p, ctx):
 OPTIMIZER_PROBLEMS = ("quadratic", "least_squares", "logistic")
 OPTIMIZER_STEPS = 30
 OPTIMIZER_DOMAIN = {
-    "problem": st.sampled_from(OPTIMIZER_PROBLEMS),
-    "d": st.integers(1, 5),
-    "condition": st.floats(1.0, 1000.0),  # the quadratic's Hessian condition number
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(OPTIMIZER_PROBLEMS),
+    "d": integers(1, 5),
+    "condition": floats(1.0, 1000.0),  # the quadratic's Hessian condition number
+    "data_seed": DATA_SEED,
 }
 OPTIMIZER_ASSUMPTIONS = (
     "objectives: a rotated quadratic ½wᵀAw + bᵀw + c with eigenvalues geometric from 1 to the condition number, "
@@ -951,20 +922,6 @@ def optimizer_problem(p):
         problem = finite_sum_problem({"problem": p["problem"], "N": 32, "d": p["d"], "data_seed": p["data_seed"]},
                                      torch.device("cpu"))
     return problem, evaluation_point(problem, p["data_seed"])
-
-
-def form_path(init, update, grad_fn, w0: torch.Tensor, *, steps: int, lookahead=None, **hyperparameters):
-    """W_0 … W_steps of a document's optimizer form (``init``/``update`` of implementations.optimizers).
-
-    ``lookahead(w, state)`` is where the gradient is taken (Nesterov); by default at w itself.
-    """
-    w, state, path = w0, init(w0), [w0]
-    for _ in range(steps):
-        at = w if lookahead is None else lookahead(w, state)
-        updates, state = update(grad_fn(at), state, w, **hyperparameters)
-        w = w + updates
-        path.append(w)
-    return torch.stack(path)
 
 
 def forced_steps(update, init, path: torch.Tensor, grad_fn, **hyperparameters) -> torch.Tensor:
@@ -1062,11 +1019,11 @@ def rprop_notes_points(p, **variant) -> np.ndarray:
 
 RPROP_DOMAIN = {
     **OPTIMIZER_DOMAIN,
-    "initial_step": st.floats(1e-3, 1.0),
-    "eta_minus": st.floats(0.3, 0.7),
-    "eta_plus": st.floats(1.1, 1.5),
-    "ceiling": st.floats(0.05, 50.0),
-    "floor": st.floats(1e-6, 1e-3),
+    "initial_step": floats(1e-3, 1.0),
+    "eta_minus": floats(0.3, 0.7),
+    "eta_plus": floats(1.1, 1.5),
+    "ceiling": floats(0.05, 50.0),
+    "floor": floats(1e-6, 1e-3),
 }
 RPROP_STATEMENT = ("RProp operates independently for each feature: 1. If the sign of the derivative has not changed "
                    "between steps, we increase the step size; we heuristically place a ceiling on the step size. 2. If "
@@ -1130,8 +1087,7 @@ def rprop_step_sizes(p, ctx):
         "torch.optim.Rprop is iRprop⁻ (Igel & Hüsken 2000): on a change of sign it shrinks the step and holds the "
         "weight (the alternative)",),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     domain=RPROP_DOMAIN,
     stated=rprop_notes_points,
     mutants=(Formula("on a change of sign, step against the new derivative with the smaller step",
@@ -1158,8 +1114,8 @@ def rprop_revert_on_flip(p, ctx):
 
 MOMENTUM_DOMAIN = {
     **OPTIMIZER_DOMAIN,
-    "lr_fraction": st.floats(0.01, 1.0),  # η = lr_fraction / L
-    "beta": st.floats(0.0, 0.99),
+    "lr_fraction": floats(0.01, 1.0),  # η = lr_fraction / L
+    "beta": floats(0.0, 0.99),
 }
 
 
@@ -1217,8 +1173,7 @@ def momentum_representative(beta: float = 0.9) -> tuple[dict, ...]:
         "η = lr_fraction/L with L the objective's smoothness; ΔW^(0) = 0; measured: torch.optim.SGD(lr=η, "
         "momentum=β) (torch's buffer b_k = βb_{k−1} + g_k is −ΔW^(k)/η)",),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
+    preset=EXACT_TO_ROUNDING,
     domain=MOMENTUM_DOMAIN,
     stated=momentum_notes_path,
     mutants=(Formula("ΔW^(k) = βΔW^(k−1) − (1 − β)η∇Loss (a running average)",
@@ -1264,14 +1219,14 @@ def step_gains(p) -> tuple[np.ndarray, np.ndarray]:
     else:
         def grad_fn(w):
             return lam * torch.tanh(w)  # d/dw log cosh w = tanh w
-    w, state, grads, steps = w0, opt.delta_momentum_init(w0), [], []
+    w, state, grad_history, step_history = w0, opt.delta_momentum_init(w0), [], []
     for _ in range(GAIN_STEPS):
         g = grad_fn(w)
         delta, state = opt.delta_momentum_update(g, state, lr=1.0, beta=beta)
-        grads.append(g)
-        steps.append(delta)
+        grad_history.append(g)
+        step_history.append(delta)
         w = w + delta
-    grads, steps = torch.stack(grads).numpy(), torch.stack(steps).numpy()
+    grads, steps = torch.stack(grad_history).numpy(), torch.stack(step_history).numpy()
     resolved = np.abs(grads) > 1e-9 * np.abs(grads[:1])
     counted = np.cumprod(resolved, axis=0).astype(bool)  # until the derivative reaches rounding level
     gains = (np.abs(steps) * counted).sum(0) / (np.abs(grads) * counted).sum(0)
@@ -1304,15 +1259,13 @@ def gain_labels(longer_1: bool, longer_2: bool) -> str:
         "gradient steps from the same points), shorter when <; steps after the derivative reaches 1e-9 of its "
         "start are not counted",
     ),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "family": st.sampled_from(MOMENTUM_FAMILIES),
-        "beta": st.floats(0.3, 0.99),
-        "steady": st.floats(1e-4, 0.05),  # ηλ_1
-        "oscillating": st.floats(0.0, 1.0),  # ηλ_2 = 1.5 + oscillating·(1.9(1 + β) − 1.5)
-        "data_seed": st.integers(0, 1000),
+        "family": choices(MOMENTUM_FAMILIES),
+        "beta": floats(0.3, 0.99),
+        "steady": floats(1e-4, 0.05),  # ηλ_1
+        "oscillating": floats(0.0, 1.0),  # ηλ_2 = 1.5 + oscillating·(1.9(1 + β) − 1.5)
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: gain_labels(True, False),
     mutants=(Formula("momentum shortens the steps on every axis (it only damps)", lambda p: gain_labels(False, False)),
@@ -1345,9 +1298,8 @@ def momentum_steady_vs_oscillating(p, ctx):
         "compared with torch's parameters",
     ),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
-    domain={**MOMENTUM_DOMAIN, "beta": st.floats(0.01, 0.99)},
+    preset=EXACT_TO_ROUNDING,
+    domain={**MOMENTUM_DOMAIN, "beta": floats(0.01, 0.99)},
     stated=nesterov_notes_points,
     mutants=(Formula("the gradient taken at W^(k−1), before extending (classical momentum)",
                      lambda p: nesterov_notes_points(p, extension=0.0)),
@@ -1445,15 +1397,13 @@ def schedule_verdict(p, *, sum_infinite: bool, squares_finite: bool) -> str:
         "the others have levelled off by then (slopes ≥ −0.04); schedules whose limit shows only later (γ close to 1, "
         "powers just above 1) are left out of the domain",
     ),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "family": st.sampled_from(SGD_FAMILIES),
-        "schedule": st.sampled_from(list(SCHEDULES)),
-        "eta0_curvature": st.floats(0.1, 1.0),  # η₀λ
-        "noise": st.floats(0.1, 2.0),
-        "data_seed": st.integers(0, 1000),
+        "family": choices(SGD_FAMILIES),
+        "schedule": choices(list(SCHEDULES)),
+        "eta0_curvature": floats(0.1, 1.0),  # η₀λ
+        "noise": floats(0.1, 2.0),
+        "data_seed": DATA_SEED,
     },
     stated=lambda p: schedule_verdict(p, sum_infinite=True, squares_finite=True),
     mutants=(Formula("SGD converges whenever Σ η_t = ∞ (the steps need not shrink)",
@@ -1470,7 +1420,7 @@ def schedule_verdict(p, *, sum_infinite: bool, squares_finite: bool) -> str:
 def sgd_step_size_conditions(p, ctx):
     """SGD's exact mean-square error under the schedule, classified as converging or not."""
     mean_square = sgd_mean_square_error(p)
-    keep = np.unique(np.geomspace(1, len(mean_square) - 1, 60).astype(int))  # steps t ≥ 1, log-spaced
+    keep = log_spaced_integers(1, len(mean_square) - 1, 60)  # steps t ≥ 1
     return Measurement(convergence_label(mean_square), quantities={"final": float(mean_square[-1])},
                        trace={"x": keep, "measured": mean_square[keep]})
 
@@ -1507,7 +1457,7 @@ def sgd_and_gd_runs(p) -> dict[str, np.ndarray | float]:
     w0 = problem.minimizer + START * _randn(RUNS, problem.d, generator=generator)
     optimum = problem.loss(problem.minimizer)
     norms = problem.X.square().sum(1)
-    example_smoothness = norms if p["problem"] == "least_squares" else norms / 4 + problem.l2
+    example_smoothness = norms / 4 + problem.l2 if isinstance(problem, LogisticRegression) else norms
 
     w, gd = w0, [problem.loss(w0) - optimum]
     for _ in range(GD_STEPS):  # to where GD ends: its minimum, however many epochs SGD gets
@@ -1516,15 +1466,15 @@ def sgd_and_gd_runs(p) -> dict[str, np.ndarray | float]:
         if len(gd) > p["epochs"] and torch.equal(gd[-1], gd[-2]):
             break
 
-    gd = torch.stack(gd).numpy()
-    level = p["progress"] * float(gd[0].mean())
+    gd_gaps = torch.stack(gd).numpy()
+    level = p["progress"] * float(gd_gaps[0].mean())
     tuned = []  # SGD tuned as GD is (η = 1/L is GD's best constant step): the fastest of the grid of η₀
     for scale in SGD_STEP_GRID:
         sgd, times = _notes_sgd(problem, w0, optimum, scale / float(example_smoothness.max()), p["epochs"],
                                 seeded_generator(p["data_seed"] + 2))  # the same permutations for every η₀
         tuned.append((epochs_to_reach(sgd, times, level), float(sgd[-1].mean()), scale, sgd, times))
     _, _, scale, sgd, times = min(tuned, key=lambda run: run[:3])
-    return {"gd": gd, "sgd": sgd, "sgd_epochs": times, "sgd_step_scale": scale}
+    return {"gd": gd_gaps, "sgd": sgd, "sgd_epochs": times, "sgd_step_scale": scale}
 
 
 def _notes_sgd(problem, w0: torch.Tensor, optimum, eta0: float, epochs: int, generator) -> tuple[np.ndarray, np.ndarray]:
@@ -1535,7 +1485,7 @@ def _notes_sgd(problem, w0: torch.Tensor, optimum, eta0: float, epochs: int, gen
     for epoch in range(epochs):
         order = torch.rand(RUNS, n, generator=generator, dtype=F64).argsort(dim=1)  # one permutation per run
         for k in range(n):
-            w = w - schedule(epoch * n + k) * single_example_grad(problem, w, order[:, k])
+            w = w - float(schedule(epoch * n + k)) * single_example_grad(problem, w, order[:, k])
             if (k + 1) % max(n // CHECKPOINTS, 1) == 0 or k == n - 1:
                 sgd.append(problem.loss(w) - optimum)
                 times.append(epoch + (k + 1) / n)
@@ -1609,15 +1559,13 @@ def comparison_label(faster: bool, poorer: bool, more_variable: bool) -> str:
         "'one or two orders of magnitude' is not judged: the speed-up (GD's epochs over SGD's) is reported with each "
         "point",
     ),
-    kind="behaviour",
-    relation="label",
-    resolution=0.0,
+    preset=BEHAVIOUR,
     domain={
-        "problem": st.sampled_from(PROBLEMS),
-        "N": st.integers(100, 200),
-        "d": st.integers(2, 8),
-        "epochs": st.integers(5, 60),
-        "data_seed": st.integers(0, 1000),
+        "problem": choices(PROBLEMS),
+        "N": integers(100, 200),
+        "d": integers(2, 8),
+        "epochs": integers(5, 60),
+        "data_seed": DATA_SEED,
     },
     readings=CONVERGENCE_LEVELS,
     stated=lambda p: comparison_label(True, True, True),
@@ -1675,10 +1623,10 @@ def empirical_risk_variance(p, ctx):
 
 
 RISK_DOMAIN = {
-    "problem": st.sampled_from(PROBLEMS),
-    "d": st.integers(1, 8),
-    "N": st.integers(1, 64),
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(PROBLEMS),
+    "d": integers(1, 8),
+    "N": integers(1, 64),
+    "data_seed": DATA_SEED,
 }
 RISK_DESIGN = tuple({"problem": "logistic", "d": 5, "N": n, "data_seed": 0} for n in (1, 16, 64, 4))
 
@@ -1693,9 +1641,9 @@ claim(
     assumptions=RISK_ASSUMPTIONS,
     kind="stochastic",
     domain=RISK_DOMAIN,
-    stated=lambda p: p["full"],
+    stated=lambda p: full_value(pool_point(p, p["N"])),  # E[div] = (1/POOL) Σ_x div(x), the pool being D
     mutants=(Formula("E[Loss] = the divergence at the mean example (x̄, ȳ)", lambda p: p["at_mean_example"]),
-             Formula("E[Loss] = N·E[div] (a sum, not a mean)", lambda p: p["N"] * p["full"])),
+             Formula("E[Loss] = N·E[div] (a sum, not a mean)", lambda p: p["N"] * full_value(pool_point(p, p["N"])))),
     resolution=0.05,
     scale=lambda p: p["spread"],
     design=RISK_DESIGN,
@@ -1733,6 +1681,15 @@ MINIBATCH_READINGS = (
 )
 
 
+def population_point(p) -> dict:
+    """The point as theorems.catalogue.kit's sampler reads the reading's population: the seeded training set of
+    N examples, b of them per minibatch ("training set"), or the pool that training sets are drawn from
+    ("distribution")."""
+    if p["population"] == "training set":
+        return pool_point(p, p["b"], sampling="subset") | {"N": p["N"]}
+    return pool_point(p, p["N"])
+
+
 def minibatch_sampler(p, ctx):
     """The loss of a minibatch of b examples from a randomly permuted training set of N.
 
@@ -1741,11 +1698,10 @@ def minibatch_sampler(p, ctx):
     are the pool's. "training set": one seeded training set of N examples (theorems.catalogue.kit's problem of
     size N), a random b-subset of it per replicate; quantities are the training set's.
     """
+    point = population_point(p)
     if p["population"] == "training set":
-        point = pool_point(p, p["b"], sampling="subset") | {"N": p["N"]}
         draw, quantities = sampled_estimate_sampler(point, ctx)
         return draw, quantities, minibatch_bytes(point)
-    point = pool_point(p, p["N"])
     _, quantities = sampled_estimate_sampler(point, ctx)
     problem = finite_sum_problem(point, ctx.device)
     values = problem.example_losses(evaluation_point(problem, p["data_seed"])).to(ctx.dtype)
@@ -1771,11 +1727,11 @@ def minibatch_loss_variance(p, ctx):
 
 
 MINIBATCH_DOMAIN = {
-    "problem": st.sampled_from(PROBLEMS),
-    "d": st.integers(1, 8),
-    "N": st.integers(2, 16),
-    "b": st.integers(1, 16),
-    "data_seed": st.integers(0, 1000),
+    "problem": choices(PROBLEMS),
+    "d": integers(1, 8),
+    "N": integers(2, 16),
+    "b": integers(1, 16),
+    "data_seed": DATA_SEED,
 }
 MINIBATCH_DESIGN = tuple({"problem": "least_squares", "d": 5, "N": 16, "b": b, "data_seed": 0}
                          for b in (8, 2, 16, 1, 4))
@@ -1799,9 +1755,9 @@ claim(
     domain=MINIBATCH_DOMAIN,
     constraint=minibatch_fits,
     readings=MINIBATCH_READINGS,
-    stated=lambda p: p["full"],
+    stated=lambda p: full_value(population_point(p)),  # E[div] of the reading's population
     mutants=(Formula("E[MinibatchLoss] = the divergence at the mean example", lambda p: p["at_mean_example"]),
-             Formula("E[MinibatchLoss] = b·E[div] (a sum, not a mean)", lambda p: p["b"] * p["full"])),
+             Formula("E[MinibatchLoss] = b·E[div] (a sum, not a mean)", lambda p: p["b"] * full_value(population_point(p)))),
     resolution=0.05,
     scale=lambda p: p["spread"],
     design=MINIBATCH_DESIGN,
@@ -1841,8 +1797,8 @@ claim(
 
 ADAPTIVE_DOMAIN = {
     **OPTIMIZER_DOMAIN,
-    "lr": st.floats(1e-4, 0.1),
-    "gradient_scale": st.floats(1e-3, 1e3),  # the objective multiplied by this (gradients of every size)
+    "lr": floats(1e-4, 0.1),
+    "gradient_scale": floats(1e-3, 1e3),  # the objective multiplied by this (gradients of every size)
 }
 
 
@@ -1905,9 +1861,8 @@ def rmsprop_eps_outside(grad, state, params=None, *, lr, beta, eps, lagged=False
         "'δ = 0.9' among the typical parameters names the running mean's γ",
     ),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
-    domain={**ADAPTIVE_DOMAIN, "gamma": st.floats(0.01, 0.999), "eps": st.sampled_from([0.0, 1e-8, 1e-6, 1e-3])},
+    preset=EXACT_TO_ROUNDING,
+    domain={**ADAPTIVE_DOMAIN, "gamma": floats(0.01, 0.999), "eps": choices([0.0, 1e-8, 1e-6, 1e-3])},
     stated=rmsprop_notes_steps,
     mutants=(Formula("the running mean's weights swapped: E_k = (1 − γ)E_{k−1} + γ(∂²D)_k",
                      lambda p: rmsprop_notes_steps(p, gamma=1.0 - p["gamma"])),
@@ -1950,10 +1905,9 @@ def rmsprop_as_written(p, ctx):
         "ε sits outside the square root in the notes and in torch alike; the materiality is the one every optimizer "
         "row declares for where ε sits",),
     kind="identity",
-    resolution=1e-9,
-    atol=1e-12,
-    domain={**ADAPTIVE_DOMAIN, "delta": st.floats(0.0, 0.99), "gamma": st.floats(0.0, 0.9999),
-            "eps": st.sampled_from([0.0, 1e-8, 1e-6, 1e-3])},
+    preset=EXACT_TO_ROUNDING,
+    domain={**ADAPTIVE_DOMAIN, "delta": floats(0.0, 0.99), "gamma": floats(0.0, 0.9999),
+            "eps": choices([0.0, 1e-8, 1e-6, 1e-3])},
     stated=adam_notes_steps,
     mutants=(Formula("no bias correction, W_{k+1} = W_k − ηm_k/(√v_k + ε)",
                      lambda p: adam_notes_steps(p, bias_correction=False)),
@@ -1979,13 +1933,13 @@ def adam_as_written(p, ctx):
 
 MOMENTS = ("m_k", "v_k")
 BURN_IN_DOMAIN = {
-    "moment": st.sampled_from(MOMENTS),
-    "k": st.integers(1, 50),
-    "delta": st.floats(0.5, 0.99),
-    "gamma": st.floats(0.9, 0.9999),
-    "mean": st.floats(0.2, 2.0),
-    "sd": st.floats(0.0, 2.0),
-    "distribution": st.sampled_from(DISTRIBUTIONS),
+    "moment": choices(MOMENTS),
+    "k": integers(1, 50),
+    "delta": floats(0.5, 0.99),
+    "gamma": floats(0.9, 0.9999),
+    "mean": floats(0.2, 2.0),
+    "sd": floats(0.0, 2.0),
+    "distribution": choices(DISTRIBUTIONS),
 }
 BURN_IN_ASSUMPTIONS = (
     "stationary derivatives: (∂_w D)_1 … (∂_w D)_k i.i.d. with mean μ and standard deviation σ (normal, uniform or "

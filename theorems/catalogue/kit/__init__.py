@@ -6,6 +6,11 @@ that several documents state facts about (a sampled loss or gradient, a minibatc
 deviation, a neuron's output under random weights). A claim module imports what it needs from
 here; nothing here decides a verdict.
 
+Its modules hold the helpers that several documents' claims share: ``fits`` (power-law exponents),
+``indices`` (log-spaced sizes and kept elements), ``counting`` (operations, never time),
+``convergence`` (converges / oscillates / diverges), and the trajectory runners of
+``implementations.optimizer_oracles`` (``form_path`` for a document's form, ``torch_trajectory``).
+
 Every sampler takes the point's parameters ``p`` and the engine's context ``ctx`` and returns
 ``(draw, quantities)``: ``draw(n)`` gives ``n`` replicate statistics in ``ctx.dtype`` on
 ``ctx.device`` (for ``ctx.mean``), ``quantities`` the exact values the formulas read.
@@ -14,14 +19,21 @@ Every sampler takes the point's parameters ``p`` and the engine's context ``ctx`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from implementations.initializers import init_variance, standard_normal
+from implementations.optimizer_oracles import form_path, torch_trajectory
 from implementations.problems import FiniteSumProblem, make_least_squares, make_logistic_regression
+from theorems.catalogue.kit.convergence import classify
+from theorems.catalogue.kit.counting import OperationCounter
+from theorems.catalogue.kit.fits import fitted_exponent
+from theorems.catalogue.kit.indices import TRACE_POINTS, log_spaced, log_spaced_integers
 from theorems.core.claim import Reading
 
 DOCUMENTS = {  # the five source documents in shared/seeds/, by number
@@ -129,6 +141,39 @@ def minibatch_bytes(p) -> int:
     return 8 * (p["B"] * p["d"] + 3 * p["N"])
 
 
+# --- the full-data values that the unbiasedness rows state (000-14 … 000-16, 001-06, 001-07, 003-12, 003-13, 004-07)
+
+CPU = torch.device("cpu")
+
+
+@functools.lru_cache(maxsize=512)
+def full_data_values(problem: str, N: int, d: int, data_seed: int) -> tuple[float, np.ndarray]:
+    """F(w) = (1/N) Σ_i f_i(w) and ∇F(w) by the problem's closed form (FiniteSumProblem.grad, e.g.
+    Xᵀ(Xw − y)/N), at the evaluation point of the problem generated from (problem, N, d, data_seed):
+    not the mean of the per-example gradients a sampler draws, so that a stated value and the
+    measurement it is compared with share no code path. Cached: generating a problem takes up to
+    half a second (logistic regression solves for its minimizer), and formulas are evaluated often."""
+    instance = finite_sum_problem({"problem": problem, "N": N, "d": d, "data_seed": data_seed}, CPU)
+    w = evaluation_point(instance, data_seed)
+    gradient = instance.grad(w).numpy()
+    gradient.setflags(write=False)
+    return float(instance.loss(w)), gradient
+
+
+def full_gradient(p) -> np.ndarray:
+    """∇F(w) of the point's problem at its evaluation point (read-only)."""
+    return full_data_values(p["problem"], p["N"], p["d"], p["data_seed"])[1]
+
+
+def full_value(p) -> float:
+    """The right-hand side of the unbiasedness rows from the point's inputs: the full loss
+    Loss(w) = (1/N) Σ_i f_i(w) (``p["estimate"] == "loss"``), or u·∇F(w), the full gradient along the
+    point's direction u (``"gradient"``)."""
+    if p["estimate"] == "gradient":
+        return float(unit_direction(p["d"], p["data_seed"], CPU).numpy() @ full_gradient(p))
+    return full_data_values(p["problem"], p["N"], p["d"], p["data_seed"])[0]
+
+
 # --- sampled losses and gradients (000-14 to 000-16, 001-06, 001-07, 003-12, 003-13) ----------------
 
 def sampled_estimate_sampler(p, ctx) -> Sampler:
@@ -203,7 +248,7 @@ def neuron_output_sampler(p, ctx, *, weight_variance: float) -> Sampler:
 
     ``p["inputs"] == "fixed"``: one seeded x with entries U[−1, 2]; ``"random"``: x_i = γ·z_i with
     z_i standardized ``p["input_distribution"]`` draws, fresh per replicate. quantities:
-    ``x_sq_sum`` (Σ x_i² of the fixed input) and ``weight_variance``.
+    ``x`` (the fixed input) and ``weight_variance``.
     """
     fan_in = p["fan_in"]
     x_fixed = 3 * torch.rand(fan_in, generator=seeded_generator(p.get("data_seed", 0)), dtype=torch.float64) - 1
@@ -217,12 +262,13 @@ def neuron_output_sampler(p, ctx, *, weight_variance: float) -> Sampler:
         output = (w * x).sum(dim=1)  # o = Σ_i w_i x_i, (n,)
         return output if p["moment"] == "mean" else output.square()
 
-    return draw, {"x_sq_sum": float(x_fixed.square().sum()), "weight_variance": weight_variance}
+    return draw, {"x": x_fixed.numpy(), "weight_variance": weight_variance}
 
 
 __all__ = [
-    "COSTLY", "DISTRIBUTIONS", "DOCUMENTS", "PROBLEMS", "SAMPLING_READINGS", "Sampler", "sample_fits", "evaluation_point", "finite_sum_problem",
-    "init_variance", "minibatch_bytes", "minibatch_deviation_sampler", "neuron_output_sampler",
-    "sample_indices", "sampled_estimate_sampler", "seeded_generator", "standardized", "unit_direction",
-    "with_sampling",
+    "classify", "COSTLY", "DISTRIBUTIONS", "DOCUMENTS", "evaluation_point", "finite_sum_problem", "fitted_exponent",
+    "form_path", "full_gradient", "full_value", "init_variance", "log_spaced", "log_spaced_integers", "minibatch_bytes",
+    "minibatch_deviation_sampler", "neuron_output_sampler", "OperationCounter", "PROBLEMS", "sample_fits",
+    "sample_indices", "sampled_estimate_sampler", "Sampler", "SAMPLING_READINGS", "seeded_generator",
+    "standardized", "torch_trajectory", "TRACE_POINTS", "unit_direction", "with_sampling",
 ]

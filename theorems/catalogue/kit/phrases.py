@@ -22,12 +22,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import hypothesis.strategies as st
 import numpy as np
 import torch
 
+from theorems.catalogue.kit.convergence import CONVERGING, DIVERGES, PERSISTENT, STALLS, classify
 from theorems.core.claim import ClaimError, Measurement
-from theorems.core.domain import WIDE
+from theorems.core.domain import WIDE, Dimension, floats
 from theorems.core.stats import Estimate
 
 Params = Mapping[str, Any]
@@ -63,19 +63,19 @@ def approx(level: str = "approximately", *, rel: float | None = None, atol: floa
 
 # --- "for any α" ------------------------------------------------------------------------------------
 
-def for_any(low: float, high: float) -> st.SearchStrategy[float]:
+def for_any(low: float, high: float) -> Dimension:
     """A domain for "for any α > 0": floats in [low, high] with high/low ≥ 100, which the search
     covers on a log scale as well as a linear one, so each decade gets its points.
 
     >>> for_any(1e-4, 1.0)  # "for any learning rate": four decades
-    floats(min_value=0.0001, max_value=1.0)
+    floats(0.0001, 1.0)
     """
     if not (0 < low < high and math.isfinite(high)):
         raise ValueError(f"for_any needs 0 < low < high < inf, got low={low}, high={high}")
     if high / low < WIDE:
         raise ValueError(f"for_any({low}, {high}) spans less than {WIDE:g}×, so it is not covered on a log scale; "
-                         f"use st.floats({low}, {high}) for a narrow range")
-    return st.floats(low, high)
+                         f"use floats({low}, {high}) for a narrow range")
+    return floats(low, high)
 
 
 # --- "does not depend on n" and "in the limit" ------------------------------------------------------
@@ -86,10 +86,7 @@ def _planned_on(ctx: Any, transform: Callable[[Estimate], Estimate], measure: Ca
     plan = getattr(ctx, "plan", None)
     if plan is None:
         return measure(ctx)
-    planned = dataclasses.replace(ctx, plan=lambda quantities, pilot: plan(quantities, transform(pilot)))
-    result = measure(planned)
-    ctx.planned = ctx.planned or planned.planned
-    return result
+    return measure(dataclasses.replace(ctx, plan=lambda quantities, pilot: plan(quantities, transform(pilot))))
 
 
 def _one_of_two(pilot: Estimate) -> Estimate:
@@ -231,7 +228,7 @@ def seeded_quadratic(d: int, seed: int):
 
     if d < 1:
         raise ValueError(f"the quadratic's dimension d must be >= 1, got {d}")
-    quadratic = make_quadratic(np.geomspace(1.0, 10.0, d), seed=seed)
+    quadratic = make_quadratic(torch.from_numpy(np.geomspace(1.0, 10.0, d)), seed=seed)
     start = torch.randn(d, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
     return quadratic, quadratic.minimizer + start
 
@@ -309,28 +306,26 @@ def same_schedule_as(rule: Callable[[int], float], scheduler: type, *, lr: float
                        trace={"x": np.arange(steps), "measured": ours})
 
 
-CONVERGES, OSCILLATES, DIVERGES, STALLS = "converges", "oscillates", "diverges", "stalls"
+CONVERGES, OSCILLATES = "converges", "oscillates"
 
 
 def behaviour(trajectory: torch.Tensor | np.ndarray, minimum: torch.Tensor | np.ndarray | float = 0.0) -> str:
     """"converges", "oscillates" (without converging), "diverges" or "stalls", from iterates w_0 … w_K
     (shape (K + 1,) or (K + 1, d)) and the minimizer, read along the first coordinate.
 
-    The rule is the catalogue's (``theorems.catalogue.doc003_training.classify``, used by 003-05): the
+    The rule is the catalogue's (``theorems.catalogue.kit.classify``, used by 003-05 and 003-07): the
     rate ρ = (|e_K|/|e_0|)^(1/K) of the error e_k = w_k − w* over the steps before it reaches
     rounding level; converging means reaching it or ρ < 1 − 10⁻⁶, diverging ρ > 1 + 10⁻⁶ or inf/NaN.
 
     >>> behaviour([1.0, -0.5, 0.25, -0.125])
     'converges'
     """
-    from theorems.catalogue.doc003_training import MONOTONE, ONE_STEP, OSCILLATING, PERSISTENT, classify
-
     w = torch.as_tensor(trajectory, dtype=torch.float64)
     errors = (w - torch.as_tensor(minimum, dtype=torch.float64)).reshape(w.shape[0], -1)[:, 0].numpy()
     if errors.size < 2 or errors[0] == 0:
         raise ValueError(f"behaviour needs at least two iterates starting away from the minimum, got {errors[:3]}")
     label = classify(errors)
-    return {ONE_STEP: CONVERGES, MONOTONE: CONVERGES, OSCILLATING: CONVERGES, PERSISTENT: OSCILLATES}.get(label, label)
+    return CONVERGES if label in CONVERGING else OSCILLATES if label == PERSISTENT else label
 
 
 __all__ = [
