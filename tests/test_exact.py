@@ -167,9 +167,9 @@ def test_every_derivation_runs_and_is_typeset(key):
 
 
 # The document formulas that the derivations disprove (the rest are proved): a change here is a finding.
-DISPROVED = {"000-05 first line", "000-11 first build", "000-12", "000-14 index line", "000-16 without replacement",
+DISPROVED = {"000-05 first line", "000-11 first build", "000-12 Kaiming", "000-14 index line", "000-16 without replacement",
              "001-26 with eps", "002-02 without replacement", "002-05 derivation step", "002-05 second form, same eta",
-             "003-04", "003-05 eta_opt = 1/a", "003-07", "003-13 within the training set",
+             "003-04 value", "003-05 eta_opt = 1/a", "003-07 expansion", "003-13 within the training set",
              "004-08 without replacement", "004-09", "004-10", "004-11"}
 
 

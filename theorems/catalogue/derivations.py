@@ -178,20 +178,24 @@ def relu_second_moment(v) -> sp.Expr:
     return sp.simplify(sp.integrate(z ** 2 * sp.exp(-z ** 2 / (2 * v)) / sp.sqrt(2 * sp.pi * v), (z, 0, sp.oo)))
 
 
-def init_variances() -> Derivation:
-    """000-12, Initialization § Scaled initialization: Kaiming/He w_ij ~ N(0, 1/√d) and Xavier/Glorot
-    w_ij ~ N(0, √(2/(d + e))), the second argument read as a standard deviation as the claims do
-    (kaiming-init-vs-torch, xavier-init-vs-torch). He: the weight variance v that keeps a ReLU layer's
-    pre-activation variance, d·v·E[relu(z)²] = Var z, so v = 2/d. Glorot: the compromise of the forward
-    (d v = 1) and backward (e v = 1) conditions, ((d + e)/2) v = 1."""
+def kaiming_init_variance() -> Derivation:
+    """000-12, Initialization § Scaled initialization: Kaiming/He w_ij ~ N(0, 1/√d), the second argument read
+    as a standard deviation as the claim does (kaiming-init-vs-torch). He: the weight variance v that keeps a
+    ReLU layer's pre-activation variance, d·v·E[relu(z)²] = Var z, so v = 2/d."""
     v, s = sp.Symbol("v", positive=True), sp.Symbol("s", positive=True)
     half = relu_second_moment(s)
     (he,) = sp.solve(sp.Eq(d * v * half, s), v)
-    (glorot,) = sp.solve(sp.Eq((d + e) / 2 * v, 1), v)
-    kaiming = compare((1 / sp.sqrt(d)) ** 2, he, steps=(
+    return compare((1 / sp.sqrt(d)) ** 2, he, steps=(
         equation(r"\mathbb{E}[\max(z,0)^2]", half), equation(r"d\,v\,\tfrac{s}{2} = s \Rightarrow v", he)))
-    xavier = compare(sp.sqrt(2 / (d + e)) ** 2, glorot, steps=(equation(r"\tfrac{d+e}{2} v = 1 \Rightarrow v", glorot),))
-    return all_of((kaiming, xavier))
+
+
+def xavier_init_variance() -> Derivation:
+    """000-12, Initialization § Scaled initialization: Xavier/Glorot w_ij ~ N(0, √(2/(d + e))), the second
+    argument a standard deviation (claim xavier-init-vs-torch): the compromise of the forward (d v = 1) and
+    backward (e v = 1) conditions, ((d + e)/2) v = 1."""
+    v = sp.Symbol("v", positive=True)
+    (glorot,) = sp.solve(sp.Eq((d + e) / 2 * v, 1), v)
+    return compare(sp.sqrt(2 / (d + e)) ** 2, glorot, steps=(equation(r"\tfrac{d+e}{2} v = 1 \Rightarrow v", glorot),))
 
 
 def uniform_index_mean(term: sp.IndexedBase) -> Derivation:
@@ -451,15 +455,20 @@ def _quadratic():
 
 
 def optimal_step_size() -> Derivation:
-    """003-04, Training § 4.4: the one-step optimal step is η_opt = [E''(w)]⁻¹, and for ax² + bx + c it is
-    a⁻¹ = 1/a (claims optimal-step-size and optimal-step-size-value), by exact line search on E = aw² + bw + c."""
+    """003-04, Training § 4.4: the one-step optimal step is η_opt = [E''(w)]⁻¹ (claim optimal-step-size), by
+    exact line search on E = aw² + bw + c."""
     wv, a_pos, E = _quadratic()
     step = line_search_step(E, wv)
-    minimizer = quadratic_minimizer(E, wv)
-    general = compare(1 / sp.diff(E, wv, 2), step, steps=(
-        equation(r"w_{\min}", minimizer), equation(r"\arg\min_\eta E(w - \eta E'(w))", step)))
-    value = compare(1 / a_pos, step, steps=(equation(r"E''", sp.diff(E, wv, 2)),))
-    return all_of((general, value))
+    return compare(1 / sp.diff(E, wv, 2), step, steps=(
+        equation(r"w_{\min}", quadratic_minimizer(E, wv)), equation(r"\arg\min_\eta E(w - \eta E'(w))", step)))
+
+
+def optimal_step_size_value() -> Derivation:
+    """003-04, Training § 4.4: for ax² + bx + c the optimal step is a⁻¹ = 1/a (claim optimal-step-size-value)."""
+    wv, a_pos, E = _quadratic()
+    step = line_search_step(E, wv)
+    return compare(1 / a_pos, step, steps=(equation(r"E''", sp.diff(E, wv, 2)),
+                                           equation(r"\arg\min_\eta E(w - \eta E'(w))", step)))
 
 
 def _regime_thresholds(eta_opt):
@@ -494,19 +503,28 @@ def optimal_step_eigendirections() -> Derivation:
     return compare(1 / lam, step, steps=(equation(r"\eta_{i,\mathrm{opt}}", step),))
 
 
-def diagonal_quadratic() -> Derivation:
-    """003-07, Training § 4.8: for diagonal A, ½wᵀAw + wᵀb + c = ½Σ_i(a_ii w_i² + b_i w_i) + c (claim
-    decoupled-quadratic-expansion) and η_{i,opt} = a_ii⁻¹ (claim per-axis-optimal-step), in two dimensions."""
+def _diagonal_quadratic():
+    """E = ½wᵀAw + wᵀb + c for diagonal A, in two dimensions, and its symbols."""
     a11, a22 = sp.symbols("a_11 a_22", positive=True)
     w1, w2, b1, b2 = sp.symbols("w_1 w_2 b_1 b_2", real=True)
     wv, bv = sp.Matrix([w1, w2]), sp.Matrix([b1, b2])
-    E = (wv.T * sp.diag(a11, a22) * wv / 2)[0] + (wv.T * bv)[0] + c
-    expansion = compare((a11 * w1 ** 2 + b1 * w1 + a22 * w2 ** 2 + b2 * w2) / 2 + c, E,
-                        steps=(equation(r"\tfrac{1}{2} w^\top A w + w^\top b + c", sp.expand(E)),))
+    return (wv.T * sp.diag(a11, a22) * wv / 2)[0] + (wv.T * bv)[0] + c, (a11, a22, w1, w2, b1, b2)
+
+
+def diagonal_quadratic_expansion() -> Derivation:
+    """003-07, Training § 4.8: for diagonal A, ½wᵀAw + wᵀb + c = ½Σ_i(a_ii w_i² + b_i w_i) + c (claim
+    decoupled-quadratic-expansion), in two dimensions."""
+    E, (a11, a22, w1, w2, b1, b2) = _diagonal_quadratic()
+    return compare((a11 * w1 ** 2 + b1 * w1 + a22 * w2 ** 2 + b2 * w2) / 2 + c, E,
+                   steps=(equation(r"\tfrac{1}{2} w^\top A w + w^\top b + c", sp.expand(E)),))
+
+
+def per_axis_optimal_step() -> Derivation:
+    """003-07, Training § 4.8: for diagonal A, η_{i,opt} = a_ii⁻¹ (claim per-axis-optimal-step)."""
+    E, (a11, a22, w1, w2, _, _) = _diagonal_quadratic()
     steps = [line_search_step(E.subs(w2, 0), w1), line_search_step(E.subs(w1, 0), w2)]
-    per_axis = compare(sp.Matrix([1 / a11, 1 / a22]), sp.Matrix(steps),
-                       steps=(equation(r"(\eta_{1,\mathrm{opt}}, \eta_{2,\mathrm{opt}})", sp.Matrix(steps).T),))
-    return all_of((expansion, per_axis))
+    return compare(sp.Matrix([1 / a11, 1 / a22]), sp.Matrix(steps),
+                   steps=(equation(r"(\eta_{1,\mathrm{opt}}, \eta_{2,\mathrm{opt}})", sp.Matrix(steps).T),))
 
 
 def empirical_risk_variance() -> Derivation:
@@ -698,7 +716,8 @@ DERIVATIONS: dict[str, Callable[[], Derivation]] = {
     "000-11": scaled_init_output_variance,
     "000-11 first build": scaled_init_variance_first_build,
     "000-11 middle line": scaled_init_variance_middle_line,
-    "000-12": init_variances,
+    "000-12 Kaiming": kaiming_init_variance,
+    "000-12 Xavier": xavier_init_variance,
     "000-14": sampled_example_loss_unbiased,
     "000-14 index line": expectation_of_index_line,
     "000-15": sampled_example_gradient_unbiased,
@@ -723,10 +742,12 @@ DERIVATIONS: dict[str, Callable[[], Derivation]] = {
     "002-05 second form, same eta": heavy_ball_second_form_same_eta,
     "002-05 second form, eta renamed": heavy_ball_second_form_renamed,
     "003-04": optimal_step_size,
+    "003-04 value": optimal_step_size_value,
     "003-05": step_size_regimes,
     "003-05 eta_opt = 1/a": step_size_regimes_one_over_a,
     "003-06": optimal_step_eigendirections,
-    "003-07": diagonal_quadratic,
+    "003-07 expansion": diagonal_quadratic_expansion,
+    "003-07": per_axis_optimal_step,
     "003-12": empirical_risk_variance,
     "003-13": minibatch_loss_variance,
     "003-13 within the training set": minibatch_loss_variance_within_training_set,
@@ -757,7 +778,8 @@ CLAIMS: dict[str, tuple[str, ...]] = {
     "000-11": ("scaled-init-output-variance",),
     "000-11 first build": ("scaled-init-variance-first-build",),
     "000-11 middle line": ("scaled-init-variance-middle-line",),
-    "000-12": ("kaiming-init-vs-torch", "xavier-init-vs-torch"),
+    "000-12 Kaiming": ("kaiming-init-vs-torch",),
+    "000-12 Xavier": ("xavier-init-vs-torch",),
     "000-14": ("sampled-example-loss-unbiased",),
     "000-14 index line": ("expectation-of-index-line",),
     "000-15": ("sampled-example-gradient-unbiased",),
@@ -769,10 +791,10 @@ CLAIMS: dict[str, tuple[str, ...]] = {
     "001-10": ("momentum-effective-learning-rate",),
     "001-17": ("ridge-closed-form", "ridge-half-gradient-first-line"),
     "001-18": ("weight-decay-first-line", "weight-decay-update"),
-    "001-20": ("dropout-test-time-scaling",),
+    "001-20": ("dropout-test-time-scaling / p = keep probability",),
     "001-23": ("init-output-moments",),
     "001-24": ("init-scheme-output-variance",),
-    "001-25": ("standardize-features",),
+    "001-25": ("standardize-features / floating-point features that vary",),
     "001-26": ("batch-norm-identity-recovery / normalization without ε",),
     "001-26 with eps": ("batch-norm-identity-recovery / normalization with ε",),
     "002-01": ("lecture12-init-output-variance",),
@@ -783,11 +805,13 @@ CLAIMS: dict[str, tuple[str, ...]] = {
     "002-05 derivation step": ("heavy-ball-derivation-step",),
     "002-05 second form, same eta": ("heavy-ball-second-form / same η",),
     "002-05 second form, eta renamed": ("heavy-ball-second-form / η renamed",),
-    "003-04": ("optimal-step-size", "optimal-step-size-value"),
+    "003-04": ("optimal-step-size",),
+    "003-04 value": ("optimal-step-size-value",),
     "003-05": ("step-size-regimes / η_opt = 1/E''",),
     "003-05 eta_opt = 1/a": ("step-size-regimes / η_opt = 1/a",),
     "003-06": ("optimal-step-eigendirections",),
-    "003-07": ("decoupled-quadratic-expansion", "per-axis-optimal-step"),
+    "003-07 expansion": ("decoupled-quadratic-expansion",),
+    "003-07": ("per-axis-optimal-step",),
     "003-12": ("empirical-risk-unbiased", "empirical-risk-variance"),
     "003-13": ("minibatch-loss-variance / over the data distribution",),
     "003-13 within the training set": ("minibatch-loss-variance / within the training set",),
