@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from theorems import REGISTRY, Formula
+from theorems import Formula
+from theorems.core.claim import REGISTRY
 from theorems.core.stats import VERDICTS
 from theorems.frontends.verify import verify
 from theorems.runs.loading import load_catalogue

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from implementations import optimizers as opt
 from implementations.optimizer_oracles import PAIRING, form_trajectory
 from implementations.problems import gradient_descent_trajectory, make_least_squares
-from theorems import REGISTRY
 from theorems.catalogue import doc001_optimization as doc
+from theorems.core.claim import REGISTRY
 
 SETTINGS = settings(deadline=None, max_examples=20, database=None, derandomize=True)
 

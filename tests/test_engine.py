@@ -5,10 +5,12 @@ import dataclasses
 import pytest
 import torch
 
-from theorems import PROFILES, Claim, Formula, Measurement, Reading, RunConfig, Source, check_claim
+from theorems import Formula, Measurement, Reading, Source
+from theorems.core.claim import Claim
 from theorems.core.domain import choices, floats, integers
-from theorems.core.measurement import point_seed
-from theorems.core.profiles import Profile
+from theorems.core.engine import check_claim
+from theorems.core.measurement import RunConfig, point_seed
+from theorems.core.profiles import PROFILES, Profile
 from theorems.core.results import Alternative
 from theorems.frontends.verify import verify
 

@@ -90,9 +90,10 @@ def test_a_derivation_names_the_reading_it_speaks_to(catalogue):
     """A derivation proves or disproves one formula under one set of assumptions: attached to a claim of
     several readings without naming one, it was compared with the claim's overall verdict, and at
     standard five such entries disagreed with the measurement (000-12, 001-20, 001-25, 003-04, 003-07:
-    one derivation covering two claims, or a reading left implicit). A proof under no reading claims the formula under every reading (unbiasedness with and without
-    replacement, say); a disproof must say which reading it refutes, or carry the exact value, so that each
-    reading's measurement can be compared with it (004-09, 004-10: within the resolution in one regime)."""
+    one derivation covering two claims, or a reading left implicit). A proof under no reading claims the formula
+    under every reading (unbiasedness with and without replacement, say); a disproof must say which reading it
+    refutes, or carry the exact value, so that each reading's measurement can be compared with it (004-09, 004-10:
+    within the resolution in one regime)."""
     from theorems.catalogue.derivations import CLAIMS, DERIVATIONS, VALUES
 
     for key, targets in CLAIMS.items():

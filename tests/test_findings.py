@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from theorems import PROFILES, Claim, Formula, Measurement, RunConfig, Source, check_claim
+from theorems import Formula, Measurement, Source
+from theorems.core.claim import Claim
 from theorems.core.domain import integers
+from theorems.core.engine import check_claim
+from theorems.core.measurement import RunConfig
+from theorems.core.profiles import PROFILES
 from theorems.core.results import Results, RunInfo
 from theorems.core.rows import row_table
 from theorems.frontends.pytest_plugin import describe

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import theorems.report  # noqa: F401
-from theorems import REGISTRY
+from theorems.core.claim import REGISTRY
 from theorems.frontends.cli import main
 from theorems.runs.loading import load_catalogue
 

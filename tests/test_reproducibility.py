@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from theorems import REGISTRY, Formula, Source
-from theorems.core.claim import Claim
+from theorems import Formula, Source
+from theorems.core.claim import REGISTRY, Claim
 from theorems.core.domain import floats, integers
 from theorems.core.engine import check_claim
 from theorems.frontends.cli import main

@@ -11,8 +11,12 @@ of 10 (the false-alarm rate per claim is α = 0.01, so 9 of 10 leaves room for o
 import pytest
 import torch
 
-from theorems import PROFILES, Claim, Formula, RunConfig, Source, check_claim
+from theorems import Formula, Source
+from theorems.core.claim import Claim
 from theorems.core.domain import choices, dimensions, floats, integers, shrink, space_filling
+from theorems.core.engine import check_claim
+from theorems.core.measurement import RunConfig
+from theorems.core.profiles import PROFILES
 
 SEEDS = range(10)
 REGIONS = {  # where the planted error lives, as a predicate on (B, σ)

@@ -12,10 +12,13 @@ import pandas as pd
 import pytest
 import torch
 
-from theorems import Claim, Formula, RunConfig, Source, check_claim
+from theorems import Formula, Source
 from theorems.core import budget as budget_module
 from theorems.core.budget import TimeBudget, duration, time_spent
+from theorems.core.claim import Claim
 from theorems.core.domain import floats
+from theorems.core.engine import check_claim
+from theorems.core.measurement import RunConfig
 from theorems.core.profiles import Profile
 from theorems.frontends import cli
 from theorems.report.content import TIME_HEADING, TIME_ROWS, report_blocks

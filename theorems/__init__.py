@@ -25,12 +25,7 @@ _PHRASES = ("APPROX", "CONVERGES", "DIVERGES", "OSCILLATES", "STALLS", "approx",
 _KIT = ("DISTRIBUTIONS", "standardized", "fitted_exponent", "log_spaced_integers", "OperationCounter", "classify")
 _LAZY = {"verify": "theorems.frontends.verify", "Results": "theorems.core.results",
          "load_claims_file": "theorems.runs.loading", **dict.fromkeys(_PHRASES, "theorems.catalogue.kit.phrases"),
-         **dict.fromkeys(_KIT, "theorems.catalogue.kit"),
-         # not public, importable from here for older code: import them from their modules
-         "REGISTRY": "theorems.core.claim", "Registry": "theorems.core.claim", "Claim": "theorems.core.claim",
-         "ClaimError": "theorems.core.claim", "PROFILES": "theorems.core.profiles", "Profile": "theorems.core.profiles",
-         "Context": "theorems.core.measurement", "RunConfig": "theorems.core.measurement",
-         "check_claim": "theorems.core.engine", "ClaimResult": "theorems.core.results"}
+         **dict.fromkeys(_KIT, "theorems.catalogue.kit")}
 
 
 def __getattr__(name: str):

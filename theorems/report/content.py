@@ -408,12 +408,13 @@ def _time_spent(claims: Sequence[ClaimResult]) -> list[Block]:
 # ---- 5. per claim -------------------------------------------------------------------------------
 def _claim_section(claim: ClaimResult, figure: tuple[str, bytes] | None,
                    exact_figure: tuple[str, bytes] | None = None) -> list[Block]:
+    formula: list[Text] = [[Strong("Formula:"), " ", Code(claim.stated_latex)]] if claim.stated_latex else []
     blocks: list[Block] = [
         Heading(3, [claim.id], _anchor(claim)),
         Paragraph([VerdictBadge(claim.verdict), " ", Strong(claim.title)]),
         Bullets([
             [Strong("Statement:"), " ", Code(claim.statement)],
-            *([[Strong("Formula:"), " ", Code(claim.stated_latex)]] if claim.stated_latex else []),
+            *formula,
             [Strong("Source:"), f" {_source(claim)}; inventory IDs {_inventory(claim)}"],
             [Strong("Kind:"), f" {format_value(claim.kind)}; ", *_precision(claim), "; ",
              f"α = {format_value(claim.alpha)} (per point {format_value(claim.point_alpha)}); ",

@@ -486,9 +486,9 @@ EQUATION_HEIGHT_IN = 0.42  # one typeset derivation line
 
 def render_exact_figure(claim: ClaimResult) -> bytes | None:
     """The claim's exact evidence as one PNG, or None when it has none to draw: the stated formula where the
-    claim writes it as an expression, each sympy derivation's lines typeset by mathtext (a line mathtext cannot parse is shown as its LaTeX source), then, for each
-    computed worst case, the tightness figure: the document's bound and the exact worst case against T
-    (or ηL for a one-step bound), with their ratio on a second axis."""
+    claim writes it as an expression, each sympy derivation's lines typeset by mathtext (a line mathtext cannot
+    parse is shown as its LaTeX source), then, for each computed worst case, the tightness figure: the document's
+    bound and the exact worst case against T (or ηL for a one-step bound), with their ratio on a second axis."""
     lines = [(entry, line) for entry in claim.exact if entry.method == "sympy" for line in entry.latex.splitlines()]
     curves = [entry for entry in claim.exact if any(p.worst_case is not None for p in entry.curve)]
     formula = [claim.stated_latex] if claim.stated_latex else []
