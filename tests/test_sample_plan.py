@@ -119,15 +119,24 @@ def test_a_grossly_wrong_claim_is_refuted_at_its_pilot_looks():
     """Var of the mean of B ≤ 4096 draws stated as σ²/B²: the band is relative to a tiny stated value,
     so every point plans the cap, although its pilot is tens of standard errors away."""
     config = RunConfig(profile=profile(cap=10_000))
-    result = check_claim(mean_variance_claim(), config)
+    result = check_claim(mean_variance_claim(alternatives=()), config)  # as a user states it: no alternative
     assert result.verdict == "refuted", result.verdict_reason
     early = [point for point in result.evidence if point.looks == PILOT_LOOK]
     assert len(early) >= len(result.evidence) // 2
     assert all(point.samples == 1_000 and point.verdict == "refuted" for point in early)
     assert result.replicates_saved >= 0.8 * (10_000 - 1_000) * len(early)  # each planned the cap, drew the pilot
-    without = check_claim(mean_variance_claim(), dataclasses.replace(config, pilot_look=False))
+    without = check_claim(mean_variance_claim(alternatives=()), dataclasses.replace(config, pilot_look=False))
     assert without.verdict == "refuted" and without.replicates_saved == 0
     assert without.samples >= 4 * result.samples  # the same verdict from a quarter of the replicates or less
+
+
+def test_a_pilot_look_that_refutes_the_stated_formula_does_not_stop_a_point_whose_alternative_may_hold():
+    """σ²/B² stated, σ²/B the alternative (what is true instead): the stated formula is refuted at every
+    pilot, but only the planned sample can confirm the alternative. weighted-gradient-sum-covariance
+    (004-11) lost its confirmed alternative to early refutation at standard before this rule."""
+    result = check_claim(mean_variance_claim(high=64), RunConfig(profile=profile()))
+    assert result.verdict == "refuted" and [a.verdict for a in result.alternatives] == ["confirmed"]
+    assert not [point for point in result.evidence if point.looks == PILOT_LOOK]
 
 
 def test_a_pilot_look_never_confirms_and_keeps_a_true_claim_confirmed():

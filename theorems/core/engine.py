@@ -154,6 +154,12 @@ def _stated(candidates: list[Candidate], items: list[Any]) -> Any:
     return next(item for candidate, item in zip(candidates, items) if candidate.role is FormulaRole.STATED)
 
 
+def _decided_by_pilot(candidates: list[Candidate], judged: list[Judged]) -> bool:
+    """Whether a pilot look decides its point: it refutes the stated formula and every alternative (what
+    may be true instead, which only the planned sample can confirm). Mutants are judged on what was drawn."""
+    return all(j.verdict.verdict == REFUTED for c, j in zip(candidates, judged) if c.role is not FormulaRole.MUTANT)
+
+
 @dataclass
 class FormulaOutcome:
     """A formula's verdict under one reading, from its evaluated points."""
@@ -255,7 +261,8 @@ class ClaimChecker:
         """Every candidate formula judged at a point, look by look (:class:`SamplePlan`), each look
         at its share of the point's α (``look_alpha``), so the looks together keep the claim's α:
 
-        - a pilot look that refutes the stated formula decides the point (never one that confirms);
+        - a pilot look that refutes the stated formula and every alternative decides the point (never
+          one that confirms: an alternative that may hold needs the planned sample to be confirmed);
         - else the planned look;
         - where its interval for the stated formula straddles the band (and ``second_look``), a
           second look with ``profile.second_look`` times the replicates."""
@@ -267,7 +274,7 @@ class ClaimChecker:
 
         look, measurement = plan.first_look()
         judged = judged_on(measurement, look)
-        if look == PILOT_LOOK and _stated(candidates, judged).verdict.verdict != REFUTED:
+        if look == PILOT_LOOK and not _decided_by_pilot(candidates, judged):
             judged = judged_on(plan.planned_look(), PLANNED_LOOK)
         if second_look and _stated(candidates, judged).verdict.verdict == INCONCLUSIVE:
             again = plan.look_again(self.config.profile.second_look)
