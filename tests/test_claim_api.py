@@ -26,7 +26,7 @@ from theorems.core.claim import (
     Source,
     claim,
 )
-from theorems.core.domain import integers
+from theorems.core.domain import floats, integers
 from theorems.core.engine import check_claim
 from theorems.core.measurement import RunConfig
 from theorems.core.profiles import PROFILES
@@ -238,3 +238,27 @@ def test_a_notebook_cell_runs_twice():
         assert REGISTRY.get("api-notebook") is second["doubling"]
     finally:
         REGISTRY.remove("api-notebook")
+
+
+# ---- a registry scoped to a test ---------------------------------------------------------------------
+
+def declare_twice_named(value: float):
+    return claim(id="same-id-in-two-tests", inventory_ids=("x-1",), source=Source("t.txt", "s"), kind="identity",
+                 statement="x = x", domain={"x": floats(0.0, 1.0)}, stated=lambda p, v=value: v,
+                 mutants=(Formula("x + 1", lambda p: p["x"] + 1),))(lambda p, ctx: Measurement(p["x"]))
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_two_tests_may_declare_the_same_id_in_scoped_registries(theorycheck_registry, value):
+    """Issue 20: tests dodged the one process-wide registry by prefixing ids; the fixture scopes it."""
+    declared = declare_twice_named(value)
+    assert theorycheck_registry.get("same-id-in-two-tests") is declared
+
+
+def test_a_scoped_registry_forgets_its_claims_and_restores_what_it_removed():
+    before = [c.id for c in REGISTRY]
+    with REGISTRY.scoped():
+        declare_twice_named(0.5)
+        for claim_id in before[:1]:
+            REGISTRY.remove(claim_id)
+    assert [c.id for c in REGISTRY] == before

@@ -13,9 +13,10 @@ slide: ``stated=lambda p: p["sigma2"] / p["B"]``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
@@ -281,6 +282,17 @@ class Registry:
 
     def remove(self, claim_id: str) -> None:
         self._claims.pop(claim_id, None)
+
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator[Registry]:
+        """Claims registered inside are forgotten on leaving, and those removed come back: a test's own
+        claims never meet another test's, so two tests may declare the same id (the pytest fixture
+        ``theorycheck_registry``). Load the catalogue outside: its modules register once per process."""
+        before = dict(self._claims)
+        try:
+            yield self
+        finally:
+            self._claims = before
 
     def __iter__(self):
         return iter(self._claims.values())

@@ -633,3 +633,13 @@ class Recorder:
             terminalreporter.write_line(f"report: {self.state.written / 'report.html'}")
         if self.state.baseline_written is not None:
             terminalreporter.write_line(f"baseline: {self.state.baseline_written}")
+
+
+@pytest.fixture
+def theorycheck_registry():
+    """The claim registry, scoped to one test: the claims the test declares (or loads from a file) are
+    forgotten when it ends, so tests need no distinct claim ids."""
+    from theorems.core.claim import REGISTRY
+
+    with REGISTRY.scoped() as registry:
+        yield registry
