@@ -21,6 +21,7 @@ from theorems.catalogue.kit.phrases import (
     std_of,
     variance_of,
 )
+from theorems.core.claim import ClaimError
 from theorems.core.domain import dimensions
 from theorems.core.measurement import Context
 from theorems.core.stats import MonteCarlo
@@ -80,7 +81,7 @@ def test_std_of_delta_method():
 
 def test_std_of_refuses_a_constant_draw():
     ctx = context(cap=10)
-    with pytest.raises(theorems.ClaimError, match="every draw was equal"):
+    with pytest.raises(ClaimError, match="every draw was equal"):
         std_of(lambda n: torch.ones(n, dtype=torch.float64), ctx, bytes_per_replicate=8)
 
 
