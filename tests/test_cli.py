@@ -127,7 +127,7 @@ def test_a_domain_that_is_not_a_strategy_is_bad_input(tmp_path, capsys):
 
 def test_without_a_terminal_each_finished_claim_prints_a_line(tmp_path, capsys):
     assert run_cli("run", "--profile", "smoke", "--device", "cpu", "--claims", "gd-rate", "--out", tmp_path / "o") == 0
-    assert re.search(r"^\w+ +gd-rate  \d+\.\d s  \d+ points( × [\d\s]+ replicates)?( \(.*\))?$",
+    assert re.search(r"^\w+ +gd-rate  \d+\.\d\d (s|ms|µs)  \d+ points( × [\d\s]+ replicates)?( \(.*\))?$",
                      capsys.readouterr().err, flags=re.M)  # its time and sample size (tests/test_timing.py)
 
 

@@ -136,7 +136,7 @@ def test_durations_show_in_a_unit_where_one_replicate_is_visible(seconds, shown)
 def test_each_finished_claim_prints_its_time_and_sample_size(unbudgeted, monkeypatch):
     line = cli.finished_line(dataclasses.replace(unbudgeted, seconds=2.25))
     spent = time_spent(unbudgeted)
-    assert line.startswith(f"confirmed    costly  2.2 s  {spent.points} points × {round(spent.per_point)} replicates")
+    assert line.startswith(f"confirmed    costly  2.25 s  {spent.points} points × {round(spent.per_point)} replicates")
     assert len(line) < 80
     stderr = io.StringIO()
     monkeypatch.setattr(cli.sys, "stderr", stderr)  # piped: one line per claim
@@ -148,7 +148,7 @@ def test_each_finished_claim_prints_its_time_and_sample_size(unbudgeted, monkeyp
 def test_a_deterministic_claims_line_has_no_replicates(unbudgeted):
     points = [dataclasses.replace(p, samples=1, looks=1) for p in unbudgeted.evidence]
     exact = dataclasses.replace(unbudgeted, evidence=points, samples=len(points), seconds=0.5, verdict="refuted")
-    assert cli.finished_line(exact) == f"refuted      costly  0.5 s  {unbudgeted.coverage.points} points"
+    assert cli.finished_line(exact) == f"refuted      costly  0.50 s  {unbudgeted.coverage.points} points"
 
 
 def test_the_report_says_where_the_time_went_longest_first(unbudgeted):

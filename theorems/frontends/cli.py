@@ -426,9 +426,9 @@ def _terminal_columns() -> int:
 
 def finished_line(result) -> str:
     """A finished claim in one short line: verdict, id, seconds and sample size, e.g.
-    ``confirmed    d2l-var-mean  12.3 s  40 points × 8 000 replicates (3 looked twice; budget)``, where
+    ``confirmed    d2l-var-mean  12.34 s  40 points × 8 000 replicates (3 looked twice; budget)``, where
     replicates is the mean per point; a deterministic claim's points have no replicates to show."""
-    from theorems.core.budget import time_spent
+    from theorems.core.budget import duration, time_spent
     from theorems.core.text import format_count
 
     spent = time_spent(result)
@@ -437,7 +437,7 @@ def finished_line(result) -> str:
     notes = [f"{spent.looked_twice} looked twice"] if spent.looked_twice else []
     if result.coverage is not None and result.coverage.budget:
         notes.append("budget")
-    return (f"{result.verdict:<12} {result.id}  {spent.seconds:.1f} s  {size}"
+    return (f"{result.verdict:<12} {result.id}  {duration(spent.seconds)}  {size}"
             + (f" ({'; '.join(notes)})" if notes else ""))
 
 
