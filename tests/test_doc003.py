@@ -285,7 +285,7 @@ def test_moment_draws_are_exact_for_constant_derivatives(corrected):
         device, dtype, generator = torch.device("cpu"), torch.float64, torch.Generator().manual_seed(0)
 
     p = {"moment": "m_k", "k": 7, "delta": 0.9, "gamma": 0.999, "mean": 1.5, "sd": 0.0, "distribution": "normal"}
-    draw, _ = doc.moment_draws(p, Ctx, corrected=corrected)
+    draw = doc.moment_draws(p, Ctx, corrected=corrected)
     expected = 1.5 if corrected else (1 - 0.9**7) * 1.5
     torch.testing.assert_close(draw(3), torch.full((3,), expected, dtype=torch.float64))
 

@@ -24,7 +24,7 @@ from theorems.core.claim import REGISTRY, Measurement
 
 # the quantities that carried a stated value (or a sub-expression of one) before issue 19
 STATED_QUANTITIES = ("full", "sum_of_means", "x_sq_sum", "mean_squared", "second_moment", "alpha_sum",
-                     "alpha_sq_sum", "full_output", "norms")
+                     "alpha_sq_sum", "full_output", "norms", "first_moment", "decay_k", "decay")
 CPU = torch.device("cpu")
 
 
@@ -33,7 +33,7 @@ def quantities_of(claim, point) -> dict:
     ctx = SimpleNamespace(device=CPU, dtype=torch.float64, generator=torch.Generator().manual_seed(0),
                           mean=lambda draw, bytes_per_replicate, quantities=None: Measurement(math.nan,
                                                                                               quantities=quantities))
-    return dict(claim.measure(point, ctx).quantities)
+    return dict(claim.measure(point, ctx).quantities or {})
 
 
 def per_example(p) -> torch.Tensor:
@@ -101,6 +101,12 @@ CASES = {  # claim id -> (point, the stated value by an oracle)
         {"weights": "momentum", "K": 6, "eta": 0.5, "mu": 0.9, "statistic": "trace", "problem": "least_squares",
          "N": 32, "d": 4, "data_seed": 0},
         lambda p: float(doc004.weights(p).sum()) * gradient_covariance(p)),
+    "adam-moments-burn-in": (  # E[v_k] = (1 − γ^k) E[∂²D], E[∂²D] = μ² + σ²
+        {"moment": "v_k", "k": 10, "delta": 0.9, "gamma": 0.999, "mean": 1.5, "sd": 0.5, "distribution": "normal"},
+        lambda p: (1 - 0.999**10) * (1.5**2 + 0.5**2)),
+    "adam-bias-correction": (  # E[m̂_k] = E[∂D] = μ
+        {"moment": "m_k", "k": 10, "delta": 0.9, "gamma": 0.999, "mean": 1.5, "sd": 0.5, "distribution": "normal"},
+        lambda p: 1.5),
 }
 
 

@@ -1952,10 +1952,20 @@ BURN_IN_DESIGN = tuple({"moment": moment, "k": k, "delta": 0.9, "gamma": 0.999, 
                                                                     ("m_k", 50), ("v_k", 50)))
 
 
+def moment_decay(p) -> float:
+    """δ for m_k, γ for v_k."""
+    return p["delta"] if p["moment"] == "m_k" else p["gamma"]
+
+
+def start_weight(p) -> float:
+    """δ^k (γ^k): the weight the running mean still gives its start 0 after k steps."""
+    return moment_decay(p) ** p["k"]
+
+
 def moment_draws(p, ctx, *, corrected: bool):
     """n replicates of m_k (or v_k), with k i.i.d. derivatives per replicate, corrected by 1/(1 − δ^k) if asked."""
     k = p["k"]
-    decay = p["delta"] if p["moment"] == "m_k" else p["gamma"]
+    decay = moment_decay(p)
     # m_k = (1 − δ) Σ_{j=1}^k δ^{k−j} (∂D)_j, the recursion unrolled from m_0 = 0
     weights = (1 - decay) * decay ** torch.arange(k - 1, -1, -1, dtype=F64, device=ctx.device)
     if corrected:
@@ -1968,18 +1978,18 @@ def moment_draws(p, ctx, *, corrected: bool):
             derivatives = derivatives.square()
         return derivatives @ weights
 
-    second = p["mean"] ** 2 + p["sd"] ** 2
-    return draw, {"first_moment": p["mean"], "second_moment": second, "decay_k": decay**k, "decay": decay}
+    return draw
 
 
 def moment_of_derivative(p) -> float:
-    """E[∂D] for m_k, E[∂²D] for v_k."""
-    return p["first_moment"] if p["moment"] == "m_k" else p["second_moment"]
+    """E[∂D] = μ for m_k, E[∂²D] = μ² + σ² for v_k, from the point's law of the derivative."""
+    return p["mean"] if p["moment"] == "m_k" else p["mean"] ** 2 + p["sd"] ** 2
 
 
 def moment_scale(p) -> float:
-    size = math.sqrt(p["second_moment"]) if p["moment"] == "m_k" else p["second_moment"]
-    return size * (1 - p["decay_k"])
+    second = p["mean"] ** 2 + p["sd"] ** 2
+    size = math.sqrt(second) if p["moment"] == "m_k" else second
+    return size * (1 - start_weight(p))
 
 
 @claim(
@@ -1995,9 +2005,9 @@ def moment_scale(p) -> float:
         "near 1, i.e. for k ≪ 1/(1 − δ) (1/(1 − γ)) steps",),
     kind="stochastic",
     domain=BURN_IN_DOMAIN,
-    stated=lambda p: (1 - p["decay_k"]) * moment_of_derivative(p),
+    stated=lambda p: (1 - start_weight(p)) * moment_of_derivative(p),
     mutants=(Formula("no burn-in: E[m_k] = E[∂D], E[v_k] = E[∂²D]", moment_of_derivative),
-             Formula("E[m_k] = δ^k E[∂D] (the weight of the start)", lambda p: p["decay_k"] * moment_of_derivative(p))),
+             Formula("E[m_k] = δ^k E[∂D] (the weight of the start)", lambda p: start_weight(p) * moment_of_derivative(p))),
     resolution=0.05,
     scale=moment_scale,
     design=BURN_IN_DESIGN,
@@ -2005,8 +2015,7 @@ def moment_scale(p) -> float:
 )
 def adam_moments_burn_in(p, ctx):
     """Monte Carlo mean of the uncorrected moment after k stationary derivatives."""
-    draw, quantities = moment_draws(p, ctx, corrected=False)
-    return ctx.mean(draw, bytes_per_replicate=16 * p["k"], quantities=quantities)
+    return ctx.mean(moment_draws(p, ctx, corrected=False), bytes_per_replicate=16 * p["k"])
 
 
 @claim(
@@ -2022,14 +2031,13 @@ def adam_moments_burn_in(p, ctx):
     domain=BURN_IN_DOMAIN,
     stated=moment_of_derivative,
     mutants=(Formula("m̂_k = m_k/(1 − δ) (the first step's correction at every k)",
-                     lambda p: (1 - p["decay_k"]) / (1 - p["decay"]) * moment_of_derivative(p)),
-             Formula("m̂_k = m_k/(1 − δ^k)² (corrected twice)", lambda p: moment_of_derivative(p) / (1 - p["decay_k"]))),
+                     lambda p: (1 - start_weight(p)) / (1 - moment_decay(p)) * moment_of_derivative(p)),
+             Formula("m̂_k = m_k/(1 − δ^k)² (corrected twice)", lambda p: moment_of_derivative(p) / (1 - start_weight(p)))),
     resolution=0.05,
-    scale=lambda p: moment_scale(p) / (1 - p["decay_k"]),
+    scale=lambda p: moment_scale(p) / (1 - start_weight(p)),
     design=BURN_IN_DESIGN,
     figure=Figure(kind="points", x="k", xlabel="step k", ylabel="E[m̂_k] or E[v̂_k]", logx=True, series="moment"),
 )
 def adam_bias_correction(p, ctx):
     """Monte Carlo mean of the bias-corrected moment after k stationary derivatives."""
-    draw, quantities = moment_draws(p, ctx, corrected=True)
-    return ctx.mean(draw, bytes_per_replicate=16 * p["k"], quantities=quantities)
+    return ctx.mean(moment_draws(p, ctx, corrected=True), bytes_per_replicate=16 * p["k"])
