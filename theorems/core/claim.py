@@ -18,7 +18,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union, cast
 
 from theorems.core.domain import Dimension
 from theorems.core.expressions import Expression, expression, mutations
@@ -67,6 +67,11 @@ class Formula:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", formula_value(self.value))
+
+    @property
+    def function(self) -> Callable[[Params], Any]:
+        """The formula as the engine calls it (an expression was made callable at construction)."""
+        return cast("Callable[[Params], Any]", self.value)
 
 
 def formula_value(value: Written) -> Callable[[Params], Any]:
@@ -243,6 +248,11 @@ class Claim:
             if set(point) != set(self.domain):
                 raise ValueError(f"claim {self.id}: a representative point must set exactly the domain's parameters "
                                  f"{sorted(self.domain)}, got {sorted(point)}")
+
+    @property
+    def stated_function(self) -> Callable[[Params], Any]:
+        """The stated formula as the engine calls it (an expression was made callable at construction)."""
+        return cast("Callable[[Params], Any]", self.stated)
 
     @property
     def key(self) -> str:

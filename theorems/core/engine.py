@@ -47,7 +47,7 @@ import numpy as np
 import torch
 
 from theorems.core.budget import TimeBudget
-from theorems.core.claim import Claim, ClaimError, Formula, Measurement, Params, Reading, formula_value
+from theorems.core.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
 from theorems.core.domain import Dimension, dimensions, shrink, space_filling, strategy_of
 from theorems.core.expressions import Expression
 from theorems.core.measurement import (
@@ -233,7 +233,7 @@ class ClaimChecker:
         """Replicates this point needs for the stated formula's band to be resolved."""
         p = {**point, **quantities}
         claim = self.claim
-        band, _ = band_of(formula_value(claim.stated)(p), resolution=claim.resolution, atol=claim.atol,
+        band, _ = band_of(claim.stated_function(p), resolution=claim.resolution, atol=claim.atol,
                           scale=claim.scale(p) if claim.scale is not None else None)
         return planned_samples(pilot, band=band, alpha=self.point_alpha, z_margin=self.config.profile.z_margin)
 
@@ -269,7 +269,7 @@ class ClaimChecker:
         plan = self.plan(reading, params)
 
         def judged_on(measurement: Measurement, look: int) -> list[Judged]:
-            return [self.judge(formula_value(c.formula.value), reading, params, origin, measurement, look)
+            return [self.judge(c.formula.function, reading, params, origin, measurement, look)
                     for c in candidates]
 
         look, measurement = plan.first_look()

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from theorems.core.claim import Claim, ClaimError, Formula, Measurement, Params, Reading, formula_value
+from theorems.core.claim import Claim, ClaimError, Formula, Measurement, Params, Reading
 from theorems.core.domain import Dimension, dimensions, space_filling
 from theorems.core.measurement import Context, RunConfig, point_seed, validate
 from theorems.core.stats import MonteCarlo, band_of
@@ -152,7 +152,7 @@ class ClaimLinter:
             for params in points:
                 p = {**params, **reading.params}
                 try:
-                    if not _same(formula_value(mutant.value)(p), formula_value(self.claim.stated)(p)):
+                    if not _same(mutant.function(p), self.claim.stated_function(p)):
                         return True
                 except Exception:  # a formula reading a measured quantity (KeyError) cannot be evaluated here
                     continue
@@ -205,7 +205,7 @@ class ClaimLinter:
         values: dict[int, Any] = {}
         for role, formula in formulas:
             try:
-                value = formula_value(formula.value)(p)
+                value = formula.function(p)
             except Exception as error:
                 self.report(("formula", id(formula)), f"the {role} formula raised {type(error).__name__}: {error}",
                             formula, point)
