@@ -19,6 +19,7 @@ Only sympy is imported: the catalogue's derivations (theorems.catalogue.derivati
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -97,10 +98,17 @@ class Exact:
 
     def evidence(self, claim, result: ClaimResult) -> ExactEvidence:
         """The derivation as a results record, with its agreement with the claim's Monte Carlo verdicts."""
-        record = self.derive().to_json()
+        record = _derivation(self.derive).to_json()
         record["curve"] = [TightnessPoint(**point) for point in record["curve"]]
         agreement, why = agreement_with(record["status"], self, claim, result)
         return ExactEvidence(key=self.key, reading=self.reading, **record, agreement=agreement, agreement_note=why)
+
+
+@functools.cache
+def _derivation(derive: Callable[[], Derivation]) -> Derivation:
+    """A derivation, computed once per process: it depends on the formula alone, never on the run's seed
+    or a point, so a claim checked again (another seed, a mutant's test, calibration) reuses it."""
+    return derive()
 
 
 def agreement_with(status: str, entry: Exact, claim, result: ClaimResult) -> tuple[str, str]:
