@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from theorems.core.text import duration
+
 if TYPE_CHECKING:
     from theorems.core.results import ClaimResult
 
@@ -118,11 +120,3 @@ class TimeBudget:
         cost = f", as a replicate cost {duration(self.per_replicate)}" if self.per_replicate is not None else ""
         return (f"time budget {self.seconds:g} s per claim: space-filling design of {self.kept[0]} points instead of "
                 f"{self.planned[0]}, {self.kept[1]} targeted examples instead of {self.planned[1]}{cost}")
-
-
-def duration(seconds: float) -> str:
-    """``12.34 s``; below 0.01 s ``4.20 ms`` or ``54.64 µs``: two decimals, in a unit that shows the
-    time of one replicate (reports mark and mask these as timings)."""
-    unit, factor = next(((u, f) for u, f, least in (("s", 1.0, 0.01), ("ms", 1e-3, 1e-3)) if seconds >= least),
-                        ("µs", 1e-6))
-    return f"{seconds / factor:.2f} {unit}"

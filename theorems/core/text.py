@@ -208,3 +208,11 @@ def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:
 def format_counts(counts: Mapping[str, int]) -> str:
     """``3 confirmed, 1 refuted``; ``no claims`` when empty."""
     return ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) or "no claims"
+
+
+def duration(seconds: float) -> str:
+    """``12.34 s``; below 0.01 s ``4.20 ms`` or ``54.64 µs``: two decimals, in a unit that shows the
+    time of one replicate (reports mark and mask these as timings)."""
+    unit, factor = next(((u, f) for u, f, least in (("s", 1.0, 0.01), ("ms", 1e-3, 1e-3)) if seconds >= least),
+                        ("µs", 1e-6))
+    return f"{seconds / factor:.2f} {unit}"

@@ -428,8 +428,8 @@ def finished_line(result) -> str:
     """A finished claim in one short line: verdict, id, seconds and sample size, e.g.
     ``confirmed    d2l-var-mean  12.34 s  40 points × 8 000 replicates (3 looked twice; budget)``, where
     replicates is the mean per point; a deterministic claim's points have no replicates to show."""
-    from theorems.core.budget import duration, time_spent
-    from theorems.core.text import format_count
+    from theorems.core.budget import time_spent
+    from theorems.core.text import duration, format_count
 
     spent = time_spent(result)
     size = f"{spent.points} points" + (f" × {format_count(round(spent.per_point))} replicates"

@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Union
 
-from theorems.core.budget import duration
+from theorems.core.text import duration
 from theorems.core.verdict import Verdict
 
 
